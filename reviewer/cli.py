@@ -1,0 +1,274 @@
+"""The ``reviewer`` command. The one place where errors become exit codes.
+
+Start-up stays light: only the standard library is imported until a command
+needs more, so ``reviewer --version`` and a no-op hook run are fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import io
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from reviewer import __version__
+from reviewer.errors import EXIT_FINDINGS, EXIT_OK, EXIT_SERVICE, ReviewerError, UsageError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from reviewer.config import Config
+    from reviewer.diff import Diff
+    from reviewer.gitdiff import DiffText
+    from reviewer.values import Review
+
+FORMATS = ("text", "json", "sarif", "markdown")
+FAIL_ON_CHOICES = ("critical", "major", "minor", "nit", "never")
+EXIT_INTERRUPTED = 130
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except ReviewerError as exc:
+        print(f"reviewer: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("reviewer: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="reviewer",
+        description="Claude-powered code review for pull requests, local diffs and pre-commit.",
+        epilog="Exit codes: 0 done, 1 findings at or above --fail-on, 2 bad input or "
+        "configuration, 3 the service failed.",
+    )
+    parser.add_argument("--version", action="version", version=f"reviewer {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_review(commands)
+    return parser
+
+
+def _add_review(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    review = commands.add_parser(
+        "review",
+        help="review a diff (default: uncommitted changes against HEAD)",
+        description="Review a diff with Claude. Without an input flag, reviews the "
+        "uncommitted changes (staged and unstaged) against HEAD.",
+    )
+    source = review.add_mutually_exclusive_group()
+    source.add_argument("--diff", metavar="PATH", help="a unified diff file, or - for stdin")
+    source.add_argument("--staged", action="store_true", help="review the staged changes")
+    source.add_argument("--base", metavar="REF", help="review REF...HEAD, as a pull request would")
+    review.add_argument("--format", choices=FORMATS, default="text", help="output format")
+    review.add_argument("--output", metavar="PATH", type=Path, help="write the report to PATH")
+    review.add_argument(
+        "--dry-run", action="store_true", help="plan and estimate cost; send nothing"
+    )
+    review.add_argument("--config", metavar="PATH", type=Path, help="configuration file")
+    review.add_argument("--model", metavar="ID", help="model id (overrides the configuration)")
+    review.add_argument(
+        "--fail-on",
+        choices=FAIL_ON_CHOICES,
+        help="exit 1 when a finding reaches this severity (default: from config, else never)",
+    )
+    review.add_argument(
+        "--repo", metavar="DIR", type=Path, default=Path("."), help="repository (default: .)"
+    )
+    review.set_defaults(run=run_review)
+
+
+def run_review(args: argparse.Namespace) -> int:
+    from reviewer.diff import parse_diff
+
+    repo = _repo_root(args.repo)
+    config = _config(args, repo)
+    diff_text = _diff_text(args, repo)
+    for warning in diff_text.warnings:
+        print(f"reviewer: warning: {warning}", file=sys.stderr)
+    diff = parse_diff(diff_text.text, source=diff_text.source)
+    if args.dry_run:
+        return _dry_run(args, diff, config)
+    review = _review(diff, config)
+    _emit(args, review, diff)
+    if review.service_failure:
+        print(f"reviewer: error: {review.service_failure}", file=sys.stderr)
+        return EXIT_SERVICE
+    worst = review.worst()
+    if config.fail_on is not None and worst is not None and worst.at_least(config.fail_on):
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def _repo_root(start: Path) -> Path | None:
+    from reviewer.errors import GitError
+    from reviewer.gitdiff import repo_root
+
+    try:
+        return repo_root(start)
+    except GitError:
+        return None  # a diff file can be reviewed outside any repository
+
+
+def _config(args: argparse.Namespace, repo: Path | None) -> Config:
+    from reviewer.catalog import model_info
+    from reviewer.config import load_config, parse_fail_on
+
+    config = load_config(args.config, repo)
+    if args.model is not None:
+        model_info(args.model, source="--model")
+        config = config.with_overrides(model=args.model)
+    if args.fail_on is not None:
+        config = dataclasses.replace(
+            config, fail_on=parse_fail_on(args.fail_on, source="--fail-on")
+        )
+    return config
+
+
+def _diff_text(args: argparse.Namespace, repo: Path | None) -> DiffText:
+    from reviewer import gitdiff
+
+    if args.diff is not None:
+        return gitdiff.read_diff_file(args.diff, sys.stdin.buffer)
+    if repo is None:
+        raise UsageError(
+            f"{args.repo.resolve()} is not inside a git repository",
+            hint="pass --diff PATH to review a diff file",
+        )
+    if args.staged:
+        return gitdiff.staged_diff(repo)
+    if args.base is not None:
+        return gitdiff.range_diff(repo, args.base)
+    return gitdiff.worktree_diff(repo)
+
+
+def _dry_run(args: argparse.Namespace, diff: Diff, config: Config) -> int:
+    from reviewer import engine
+
+    dry = engine.dry_run(engine.prepare(diff, config))
+    if args.format == "json":
+        from reviewer.publish.jsonout import render_dry_run_json
+
+        _write(args.output, render_dry_run_json(dry))
+    elif args.format == "text":
+        from reviewer.publish.text import render_dry_run_text
+
+        with _console(args.output) as console:
+            render_dry_run_text(dry, console)
+    else:
+        raise UsageError(f"--dry-run prints text or json, not {args.format}")
+    return EXIT_OK
+
+
+def _review(diff: Diff, config: Config) -> Review:
+    import asyncio
+
+    from reviewer import engine
+    from reviewer.model import ClientSettings, make_client
+
+    prepared = engine.prepare(diff, config)
+    if not prepared.requests:
+        return engine.assemble(prepared, config, [])
+    api_key = os.environ.get("ANTHROPIC_API_KEY", "").strip()
+    if not api_key:
+        raise UsageError(
+            "ANTHROPIC_API_KEY is not set",
+            hint="export ANTHROPIC_API_KEY=..., or add --dry-run to see the plan without a key",
+        )
+    client = make_client(
+        ClientSettings(
+            api_key=api_key,
+            timeout_s=float(config.timeout_seconds),
+            max_retries=config.max_retries,
+        )
+    )
+    from reviewer.publish.text import progress_reporter
+
+    with progress_reporter(_stderr_console()) as progress:
+        done = 0
+
+        def advance(_result: object) -> None:
+            nonlocal done
+            done += 1
+            progress.advance(done, len(prepared.requests))
+
+        return asyncio.run(engine.review(prepared, config, client, on_result=advance))
+
+
+def _emit(args: argparse.Namespace, review: Review, diff: Diff) -> None:
+    if args.format == "json":
+        from reviewer.publish.jsonout import render_json
+
+        _write(args.output, render_json(review))
+    elif args.format == "sarif":
+        from reviewer.publish.sarif import render_sarif
+
+        _write(args.output, render_sarif(review, tool_version=__version__, diff=diff))
+    elif args.format == "markdown":
+        from reviewer.publish.markdown import render_markdown
+
+        _write(args.output, render_markdown(review))
+    else:
+        from reviewer.publish.text import render_text
+
+        with _console(args.output) as console:
+            render_text(review, diff, console)
+
+
+def _write(path: Path | None, text: str) -> None:
+    if path is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    write_atomically(path, text)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace ``path`` only once the new content is fully written."""
+    import tempfile
+
+    from reviewer.errors import InputError
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(
+            "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False
+        ) as handle:
+            handle.write(text)
+        os.replace(handle.name, path)
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+class _console:
+    """A rich Console on stdout, or on a file written atomically on success."""
+
+    def __init__(self, output: Path | None) -> None:
+        self.output = output
+        self.buffer: io.StringIO | None = None
+
+    def __enter__(self) -> Console:
+        from rich.console import Console
+
+        if self.output is None:
+            return Console()
+        self.buffer = io.StringIO()
+        return Console(file=self.buffer, force_terminal=False, width=100)
+
+    def __exit__(self, kind: object, *_: object) -> None:
+        if kind is None and self.output is not None and self.buffer is not None:
+            write_atomically(self.output, self.buffer.getvalue())
+
+
+def _stderr_console() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True)

@@ -1,0 +1,94 @@
+"""The JSON output: a contract other tools parse, so its shape only ever grows.
+
+Keys come out in a fixed order (the order they are built in, never the order
+of some set), text is kept as UTF-8 rather than ``\\u`` escapes, and costs are
+rounded to 6 decimals so float noise (0.1 + 0.2) does not leak into the file.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from reviewer.values import DryRun, Finding, PathReason, PlannedRequest, Review, Usage
+
+COST_DECIMALS = 6
+
+# JSON-ready values only live inside this module: every public function returns text.
+_Json = dict[str, Any]
+
+
+def render_json(review: Review) -> str:
+    """The review as the documented JSON object."""
+    inline = frozenset(review.inline)
+    return _dump(
+        {
+            "model": review.model,
+            "summary": review.summary,
+            "findings": [_finding(f, inline=f in inline) for f in review.findings],
+            "not_reviewed": [_path_reason(p) for p in review.not_reviewed],
+            "skipped": [_path_reason(p) for p in review.skipped],
+            "usage": _usage(review.usage),
+        }
+    )
+
+
+def render_dry_run_json(dry: DryRun) -> str:
+    """What a run would send, as the documented JSON object."""
+    return _dump(
+        {
+            "dry_run": True,
+            "model": dry.model,
+            "requests": [_planned_request(r) for r in dry.requests],
+            "skipped": [_path_reason(p) for p in dry.skipped],
+            "estimated_cost_usd": round_cost(dry.estimated_cost_usd),
+        }
+    )
+
+
+def round_cost(cost_usd: float) -> float:
+    return round(cost_usd, COST_DECIMALS)
+
+
+def _dump(document: _Json) -> str:
+    # allow_nan=False: NaN is not JSON, and a consumer's parser would reject the file
+    return json.dumps(document, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+
+
+def _finding(finding: Finding, *, inline: bool) -> _Json:
+    return {
+        "path": finding.path,
+        "line": finding.line,
+        "start_line": finding.start_line,
+        "side": finding.side.value,
+        "severity": finding.severity.value,
+        "category": finding.category,
+        "title": finding.title,
+        "body": finding.body,
+        "suggestion": finding.suggestion,
+        "inline": inline,
+        "fingerprint": finding.fingerprint(),
+    }
+
+
+def _path_reason(entry: PathReason) -> _Json:
+    return {"path": entry.path, "reason": entry.reason}
+
+
+def _usage(usage: Usage) -> _Json:
+    return {
+        "requests": usage.requests,
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "cache_creation_input_tokens": usage.cache_creation_input_tokens,
+        "cache_read_input_tokens": usage.cache_read_input_tokens,
+        "cost_usd": round_cost(usage.cost_usd),
+    }
+
+
+def _planned_request(request: PlannedRequest) -> _Json:
+    return {
+        "paths": list(request.paths),
+        "hunks": request.hunks,
+        "estimated_input_tokens": request.estimated_input_tokens,
+    }
