@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib
 import io
 import os
 import sys
@@ -26,6 +27,9 @@ if TYPE_CHECKING:
     from reviewer.gitdiff import DiffText
     from reviewer.values import Review
 
+# Modules that add their own subcommands: each has ``register(commands)`` and keeps
+# its top-level imports to the standard library, so building the parser stays fast.
+ENTRY_POINT_MODULES = ("reviewer.action", "reviewer.hook")
 FORMATS = ("text", "json", "sarif", "markdown")
 FAIL_ON_CHOICES = ("critical", "major", "minor", "nit", "never")
 EXIT_INTERRUPTED = 130
@@ -54,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"reviewer {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_review(commands)
+    for module in ENTRY_POINT_MODULES:
+        importlib.import_module(module).register(commands)
     return parser
 
 

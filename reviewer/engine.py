@@ -6,6 +6,8 @@ built, so nothing that leaves the machine contains them.
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -22,7 +24,15 @@ from reviewer.diff import Diff
 from reviewer.findings import anchor, select
 from reviewer.plan import Plan, make_plan
 from reviewer.secrets import redact_text, scan_diff
-from reviewer.values import DryRun, Finding, PathReason, PlannedRequest, Review, Usage
+from reviewer.values import (
+    DryRun,
+    Finding,
+    PathReason,
+    PlannedRequest,
+    Review,
+    Timing,
+    Usage,
+)
 
 if TYPE_CHECKING:
     from reviewer.model import Client, ModelRequest, ModelResult
@@ -137,6 +147,7 @@ async def review(
 ) -> Review:
     from reviewer.model import run_requests
 
+    started = time.monotonic()
     results = await run_requests(
         client,
         prepared.requests,
@@ -145,7 +156,11 @@ async def review(
         concurrency=config.concurrency,
         on_result=on_result,
     )
-    return assemble(prepared, config, results)
+    timing = Timing(
+        wall_seconds=time.monotonic() - started,
+        request_seconds=sum(result.seconds for result in results),
+    )
+    return dataclasses.replace(assemble(prepared, config, results), timing=timing)
 
 
 def assemble(prepared: Prepared, config: Config, results: Sequence[ModelResult]) -> Review:

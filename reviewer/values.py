@@ -104,6 +104,14 @@ class Usage:
 
 
 @dataclass(frozen=True)
+class Timing:
+    """How long the model stage took, against the time its requests added up to."""
+
+    wall_seconds: float = 0.0
+    request_seconds: float = 0.0  # sum over requests: what a sequential run would take
+
+
+@dataclass(frozen=True)
 class Review:
     """What a review run produced: the input of every publisher."""
 
@@ -118,6 +126,7 @@ class Review:
     # Set when no model request succeeded because the service failed: the run
     # still reports what it has (local secret findings), then exits 3.
     service_failure: str | None = None
+    timing: Timing = field(default_factory=lambda: Timing())
 
     @property
     def overflow(self) -> tuple[Finding, ...]:

@@ -194,7 +194,15 @@ FINDING_KEYS = [
 def test_json_review_contract() -> None:
     document = json.loads(render_json(REVIEW))
 
-    assert list(document) == ["model", "summary", "findings", "not_reviewed", "skipped", "usage"]
+    assert list(document) == [
+        "model",
+        "summary",
+        "findings",
+        "not_reviewed",
+        "skipped",
+        "usage",
+        "timing",
+    ]
     assert document["model"] == "claude-sonnet-5-5"
     assert document["summary"] == REVIEW.summary
     assert [list(f) for f in document["findings"]] == [FINDING_KEYS] * len(FINDINGS)

@@ -29,6 +29,10 @@ def render_json(review: Review) -> str:
             "not_reviewed": [_path_reason(p) for p in review.not_reviewed],
             "skipped": [_path_reason(p) for p in review.skipped],
             "usage": _usage(review.usage),
+            "timing": {
+                "wall_seconds": round(review.timing.wall_seconds, 3),
+                "request_seconds": round(review.timing.request_seconds, 3),
+            },
         }
     )
 

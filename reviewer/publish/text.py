@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from reviewer.diff import Diff, DiffLine, LineKind
 from reviewer.publish.markdown import below_threshold_text, location_label, location_qualifier
-from reviewer.values import DryRun, Finding, PathReason, Review, Severity, Side, Usage
+from reviewer.values import DryRun, Finding, PathReason, Review, Severity, Side, Timing, Usage
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -64,7 +64,9 @@ def render_text(review: Review, diff: Diff, console: Console) -> None:
         console.print()
     _print_paths(console, "Not reviewed", review.not_reviewed)
     _print_paths(console, "Skipped", review.skipped)
-    _print_lines(console, _usage_line(review.model, review.usage), wrap=True, indent=0)
+    _print_lines(
+        console, _usage_line(review.model, review.usage, review.timing), wrap=True, indent=0
+    )
 
 
 def render_dry_run_text(dry: DryRun, console: Console) -> None:
@@ -298,16 +300,22 @@ def _print_paths(console: Console, title: str, entries: Sequence[PathReason]) ->
     console.print()
 
 
-def _usage_line(model: str, usage: Usage) -> Text:
+def _usage_line(model: str, usage: Usage, timing: Timing | None = None) -> Text:
     from rich.text import Text
 
+    elapsed = ""
+    if timing is not None and timing.wall_seconds > 0:
+        elapsed = (
+            f" · {timing.wall_seconds:.1f} s wall "
+            f"(requests add up to {timing.request_seconds:.1f} s)"
+        )
     return Text(
         f"{model} · {_plural(usage.requests, 'request')} · tokens: "
         f"{usage.input_tokens:,} in / {usage.output_tokens:,} out / "
         f"{usage.cache_creation_input_tokens:,} cache write / "
         f"{usage.cache_read_input_tokens:,} cache read "
         f"(cache reads {usage.cache_hit_share:.0%} of prompt) · "
-        f"cost ${usage.cost_usd:.4f}",
+        f"cost ${usage.cost_usd:.4f}{elapsed}",
         style="dim",
     )
 
