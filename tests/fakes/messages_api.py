@@ -1062,6 +1062,8 @@ class MessagesAPI:
         self._chunk_chars = chunk_chars
         self._on_request = on_request
         self._lock = threading.Lock()
+        self._in_flight = 0
+        self._max_in_flight = 0
         self._cache = PromptCache(clock, min_cacheable_tokens)
         self._latency = LatencySampler(latency)
         self._faults: deque[Fault] = deque()
@@ -1173,7 +1175,20 @@ class MessagesAPI:
             # anthropic/types/message_tokens_count.py
             exchange.send_json(200, {"input_tokens": prompt.total_tokens}, incoming.request_id)
             return
-        self._answer_message(exchange, incoming, body, prompt)
+        with self._lock:
+            self._in_flight += 1
+            self._max_in_flight = max(self._max_in_flight, self._in_flight)
+        try:
+            self._answer_message(exchange, incoming, body, prompt)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
+    @property
+    def max_in_flight(self) -> int:
+        """The most message requests that were being answered at the same time."""
+        with self._lock:
+            return self._max_in_flight
 
     def _admit(self, incoming: _Incoming) -> tuple[Mapping[str, Any], Prompt]:
         """Route, authenticate and validate, in the API's order; raise _Rejected."""
