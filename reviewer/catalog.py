@@ -76,14 +76,18 @@ def priced_usage(
     output_tokens: int,
     cache_creation_input_tokens: int = 0,
     cache_read_input_tokens: int = 0,
+    batch: bool = False,
 ) -> Usage:
+    """One request's usage and cost; Message Batches are billed at half price."""
+    multiplier = BATCH_DISCOUNT if batch else 1.0
     return Usage(
         requests=1,
         input_tokens=input_tokens,
         output_tokens=output_tokens,
         cache_creation_input_tokens=cache_creation_input_tokens,
         cache_read_input_tokens=cache_read_input_tokens,
-        cost_usd=cost_usd(
+        cost_usd=multiplier
+        * cost_usd(
             info,
             input_tokens=input_tokens,
             output_tokens=output_tokens,

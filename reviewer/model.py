@@ -13,8 +13,9 @@ reviewer's own types, keeping the request id.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -169,17 +170,24 @@ async def _stream(
     max_tokens: int,
     began: asyncio.Event | None,
 ) -> tuple[Message, str | None]:
-    import anthropic
-    import httpx2
-
     params = request_params(request, model=model, max_tokens=max_tokens)
-    try:
+    with translated_errors():
         async with client.messages.stream(**params) as stream:
             async for _event in stream:
                 if began is not None:
                     began.set()
                     began = None
             return await stream.get_final_message(), stream.request_id
+
+
+@contextlib.contextmanager
+def translated_errors() -> Iterator[None]:
+    """The one place SDK and transport errors become reviewer's, keeping the request id."""
+    import anthropic
+    import httpx2
+
+    try:
+        yield
     except (anthropic.AuthenticationError, anthropic.PermissionDeniedError) as exc:
         raise AuthError(
             f"the Anthropic API refused the credentials ({exc.status_code}): {_api_message(exc)}",
@@ -188,8 +196,11 @@ async def _stream(
             hint="check ANTHROPIC_API_KEY",
         ) from None
     except anthropic.APIStatusError as exc:
+        # An SSE `error` event mid-stream arrives as APIStatusError with status 200,
+        # which "API error 200" would misreport as a success.
+        where = "stream error event" if exc.status_code == 200 else f"API error {exc.status_code}"
         raise ServiceError(
-            f"API error {exc.status_code} {exc.type or ''}: {_api_message(exc)}".replace("  ", " "),
+            f"{where} {exc.type or ''}: {_api_message(exc)}".replace("  ", " "),
             request_id=exc.request_id,
             status=exc.status_code,
         ) from None
@@ -198,16 +209,19 @@ async def _stream(
     except httpx2.TransportError as exc:
         # A stream cut mid-message surfaces as the transport's own error (not retried by the SDK).
         raise ServiceError(f"connection lost mid-response: {exc}") from None
+    except anthropic.AnthropicError as exc:
+        raise ServiceError(f"Anthropic SDK error: {exc}") from None
 
 
 def _api_message(exc: Any) -> str:
     return str(getattr(exc, "api_message", None) or exc.message)
 
 
-def _usage(message: Message, model: ModelInfo) -> Usage:
+def _usage(message: Message, model: ModelInfo, *, batch: bool = False) -> Usage:
     usage = message.usage
     return priced_usage(
         model,
+        batch=batch,
         input_tokens=usage.input_tokens,
         output_tokens=usage.output_tokens,
         cache_creation_input_tokens=usage.cache_creation_input_tokens or 0,
@@ -232,3 +246,120 @@ def _interpret(message: Message, max_tokens: int) -> tuple[ModelAnswer | None, s
                 "raise max_output_tokens or lower request_token_budget"
             )
         return None, f"the model's answer did not match the findings schema: {exc}"
+
+
+# --------------------------------------------------------------------------- Message Batches
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    """A batch's state as the API reports it (request counts by outcome)."""
+
+    batch_id: str
+    status: str  # in_progress | canceling | ended
+    processing: int
+    succeeded: int
+    errored: int
+    canceled: int
+    expired: int
+
+    @property
+    def ended(self) -> bool:
+        return self.status == "ended"
+
+    @property
+    def total(self) -> int:
+        return self.processing + self.succeeded + self.errored + self.canceled + self.expired
+
+
+async def submit_batch(
+    client: AsyncAnthropic, requests: Sequence[ModelRequest], *, model: ModelInfo, max_tokens: int
+) -> BatchProgress:
+    """Submit every request as one Message Batch (half price; results within 24 hours)."""
+    items: list[Any] = [
+        {"custom_id": r.key, "params": request_params(r, model=model.id, max_tokens=max_tokens)}
+        for r in requests
+    ]
+    with translated_errors():
+        batch = await client.messages.batches.create(requests=items)
+    return _progress(batch)
+
+
+async def batch_progress(client: AsyncAnthropic, batch_id: str) -> BatchProgress:
+    with translated_errors():
+        return _progress(await client.messages.batches.retrieve(batch_id))
+
+
+async def wait_for_batch(
+    client: AsyncAnthropic,
+    batch_id: str,
+    *,
+    poll_seconds: float,
+    on_progress: Callable[[BatchProgress], None] | None = None,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> BatchProgress:
+    """Poll until the batch has ended; an interruption leaves it running for resume."""
+    while True:
+        progress = await batch_progress(client, batch_id)
+        if on_progress is not None:
+            on_progress(progress)
+        if progress.ended:
+            return progress
+        await sleep(poll_seconds)
+
+
+async def batch_results(
+    client: AsyncAnthropic,
+    batch_id: str,
+    requests: Sequence[ModelRequest],
+    *,
+    model: ModelInfo,
+    max_tokens: int,
+) -> list[ModelResult]:
+    """Results mapped back to the requests by custom_id; every request gets one."""
+    by_key: dict[str, ModelResult] = {}
+    wanted = {request.key: request for request in requests}
+    with translated_errors():
+        async for item in await client.messages.batches.results(batch_id):
+            request = wanted.get(item.custom_id)
+            if request is not None:
+                by_key[item.custom_id] = _batch_result(request, item.result, model, max_tokens)
+    missing = "the batch returned no result for this request"
+    return [by_key.get(r.key) or ModelResult(r, None, Usage(), failure=missing) for r in requests]
+
+
+def _batch_result(
+    request: ModelRequest, result: Any, model: ModelInfo, max_tokens: int
+) -> ModelResult:
+    if result.type == "succeeded":
+        answer, failure = _interpret(result.message, max_tokens)
+        usage = _usage(result.message, model, batch=True)
+        return ModelResult(request, answer, usage, failure=failure)
+    if result.type == "errored":
+        error = result.error
+        detail = f"{error.error.type}: {error.error.message}"
+        return ModelResult(
+            request,
+            None,
+            Usage(),
+            failure=f"batch item errored ({detail})",
+            request_id=error.request_id,
+        )
+    reasons = {
+        "canceled": "the batch was canceled before this request ran",
+        "expired": "the batch expired (24 hours) before this request ran",
+    }
+    return ModelResult(request, None, Usage(), failure=reasons.get(result.type, result.type))
+
+
+def _progress(batch: Any) -> BatchProgress:
+    counts = batch.request_counts
+    return BatchProgress(
+        batch_id=batch.id,
+        status=batch.processing_status,
+        processing=counts.processing,
+        succeeded=counts.succeeded,
+        errored=counts.errored,
+        canceled=counts.canceled,
+        expired=counts.expired,
+    )

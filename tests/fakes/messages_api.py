@@ -92,6 +92,7 @@ CACHE_TTL_SECONDS: Final[Mapping[str, float]] = MappingProxyType({"5m": 300.0, "
 REJECTED_SAMPLING_PARAMETERS: Final = ("temperature", "top_p", "top_k")
 MESSAGES_PATH: Final = "/v1/messages"
 COUNT_TOKENS_PATH: Final = "/v1/messages/count_tokens"
+BATCHES_PATH: Final = "/v1/messages/batches"
 
 StopReason: TypeAlias = Literal[
     # anthropic/types/stop_reason.py
@@ -923,6 +924,11 @@ class _Exchange:
         if self._write_headers(headers or {}):
             self._write(data)
 
+    def send_body(self, data: bytes, request_id: str, content_type: str) -> None:
+        self._start(200, request_id, content_type, {"content-length": str(len(data))})
+        if self._write_headers({}):
+            self._write(data)
+
     def send_truncated_json(self, payload: object, request_id: str) -> None:
         data = json.dumps(payload, ensure_ascii=False).encode()
         self._start(200, request_id, "application/json", {"content-length": str(len(data))})
@@ -1003,6 +1009,8 @@ class _Incoming:
 
     @property
     def route(self) -> str | None:
+        if self.path.startswith(BATCHES_PATH):
+            return BATCHES_PATH
         if self.method != "POST" or self.path not in (MESSAGES_PATH, COUNT_TOKENS_PATH):
             return None
         return self.path
@@ -1064,6 +1072,7 @@ class MessagesAPI:
         self._lock = threading.Lock()
         self._in_flight = 0
         self._max_in_flight = 0
+        self._batches = _Batches(self)
         self._cache = PromptCache(clock, min_cacheable_tokens)
         self._latency = LatencySampler(latency)
         self._faults: deque[Fault] = deque()
@@ -1161,6 +1170,9 @@ class MessagesAPI:
             arrived_at=self._clock(),
             request_id=new_id("req_"),
         )
+        if incoming.route == BATCHES_PATH:
+            self._batches.dispatch(exchange, incoming)
+            return
         try:
             body, prompt = self._admit(incoming)
         except _Rejected as rejected:
@@ -1183,6 +1195,15 @@ class MessagesAPI:
         finally:
             with self._lock:
                 self._in_flight -= 1
+
+    @property
+    def batch_outcomes(self) -> dict[str, str]:
+        """custom_id → "errored" | "canceled" | "expired", for the items of later batches."""
+        return self._batches.outcomes
+
+    def set_batch_polls(self, polls: int) -> None:
+        """How many retrieves a batch stays ``in_progress`` before it ends (default 1)."""
+        self._batches.polls_to_end = polls
 
     @property
     def max_in_flight(self) -> int:
@@ -1372,6 +1393,152 @@ def _json_or_none(raw: bytes) -> Any:
         return json.loads(raw)
     except ValueError:
         return None
+
+
+# --------------------------------------------------------------------------- message batches
+
+
+@dataclass
+class _Batch:
+    id: str
+    created_at: str
+    requests: list[tuple[str, Mapping[str, Any]]]  # (custom_id, params)
+    polls: int = 0
+    results: list[dict[str, Any]] | None = None  # set once processing ended
+
+
+class _Batches:
+    """Message Batches: create, retrieve (ends after ``polls_to_end`` retrieves), results.
+
+    Shapes: anthropic/types/messages/message_batch.py, message_batch_request_counts.py,
+    message_batch_individual_response.py and the four message_batch_*_result.py files;
+    results are JSON lines in no particular order (the SDK's ``results`` docstring), so
+    this fake returns them reversed. Items run through the same cache and responder as
+    ordinary messages, in request order, when the batch ends.
+    """
+
+    def __init__(self, api: MessagesAPI) -> None:
+        self._api = api
+        self._batches: dict[str, _Batch] = {}
+        self.outcomes: dict[str, str] = {}
+        self.polls_to_end = 1
+
+    def dispatch(self, exchange: _Exchange, incoming: _Incoming) -> None:
+        api = self._api
+        key = _presented_key(incoming.headers)
+        if key != api._api_key:
+            api._record(incoming, status=401)
+            body = error_body("authentication_error", "invalid x-api-key", incoming.request_id)
+            exchange.send_json(401, body, incoming.request_id)
+            return
+        parts = incoming.path[len(BATCHES_PATH) :].strip("/").split("/")
+        try:
+            if incoming.method == "POST" and parts == [""]:
+                payload: object = self._create(incoming.body)
+            elif incoming.method == "GET" and len(parts) == 1:
+                payload = self._retrieve(parts[0])
+            elif incoming.method == "GET" and len(parts) == 2 and parts[1] == "results":
+                api._record(incoming, status=200)
+                lines = self._results(parts[0])
+                data = "".join(json.dumps(line) + "\n" for line in lines).encode()
+                exchange.send_body(data, incoming.request_id, "application/binary")
+                return
+            else:
+                raise _Rejected(404, "Not found")
+        except _Rejected as rejected:
+            api._record(incoming, status=rejected.status)
+            body = error_body(
+                error_type_for(rejected.status), rejected.message, incoming.request_id
+            )
+            exchange.send_json(rejected.status, body, incoming.request_id)
+            return
+        api._record(incoming, status=200)
+        exchange.send_json(200, payload, incoming.request_id)
+
+    def _create(self, body: object) -> dict[str, Any]:
+        if not isinstance(body, dict) or not isinstance(body.get("requests"), list):
+            raise _Rejected(400, "requests: Field required")
+        requests = []
+        for index, item in enumerate(body["requests"]):
+            if not isinstance(item, dict) or "custom_id" not in item or "params" not in item:
+                raise _Rejected(400, f"requests.{index}: custom_id and params are required")
+            try:
+                params = validate_body(item["params"], counting=False)
+            except InvalidRequest as invalid:
+                raise _Rejected(400, f"requests.{index}.params: {invalid}") from None
+            if params.get("stream"):
+                raise _Rejected(400, f"requests.{index}.params.stream: not supported in batches")
+            requests.append((str(item["custom_id"]), params))
+        if len({custom_id for custom_id, _ in requests}) != len(requests):
+            raise _Rejected(400, "custom_id values must be unique within a batch")
+        batch = _Batch(new_id("msgbatch_"), _now_rfc3339(), requests)
+        with self._api._lock:
+            self._batches[batch.id] = batch
+        return self._json(batch)
+
+    def _retrieve(self, batch_id: str) -> dict[str, Any]:
+        batch = self._find(batch_id)
+        batch.polls += 1
+        if batch.results is None and batch.polls >= self.polls_to_end:
+            batch.results = [self._process(batch.id, cid, params) for cid, params in batch.requests]
+        return self._json(batch)
+
+    def _results(self, batch_id: str) -> list[dict[str, Any]]:
+        batch = self._find(batch_id)
+        if batch.results is None:
+            raise _Rejected(400, "results are not available until processing ends")
+        return list(reversed(batch.results))
+
+    def _find(self, batch_id: str) -> _Batch:
+        batch = self._batches.get(batch_id)
+        if batch is None:
+            raise _Rejected(404, f"batch {batch_id} not found")
+        return batch
+
+    def _process(self, batch_id: str, custom_id: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        outcome = self.outcomes.get(custom_id, "succeeded")
+        if outcome in ("canceled", "expired"):
+            return {"custom_id": custom_id, "result": {"type": outcome}}
+        if outcome == "errored":
+            error = error_body("api_error", "Internal server error", new_id("req_"))
+            return {"custom_id": custom_id, "result": {"type": "errored", "error": error}}
+        api = self._api
+        with api._lock:
+            plan = api._cache.plan(read_prompt(params))
+        api._commit(plan)
+        answer = api._call_responder(parse_request(params))
+        if answer is None:
+            error = error_body("api_error", "responder failed", new_id("req_"))
+            return {"custom_id": custom_id, "result": {"type": "errored", "error": error}}
+        message = message_json(new_id("msg_"), params["model"], answer, plan.accounting)
+        return {"custom_id": custom_id, "result": {"type": "succeeded", "message": message}}
+
+    def _json(self, batch: _Batch) -> dict[str, Any]:
+        ended = batch.results is not None
+        counts = {"processing": 0, "succeeded": 0, "errored": 0, "canceled": 0, "expired": 0}
+        if batch.results is None:
+            counts["processing"] = len(batch.requests)
+        else:
+            for result in batch.results:
+                counts[result["result"]["type"]] += 1
+        return {
+            "id": batch.id,
+            "type": "message_batch",
+            "processing_status": "ended" if ended else "in_progress",
+            "request_counts": counts,
+            "created_at": batch.created_at,
+            "expires_at": batch.created_at,
+            "ended_at": _now_rfc3339() if ended else None,
+            "archived_at": None,
+            "cancel_initiated_at": None,
+            "results_url": (
+                f"{self._api.base_url}{BATCHES_PATH}/{batch.id}/results" if ended else None
+            ),
+        }
+
+
+def _now_rfc3339() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 # --------------------------------------------------------------------------- markers responder
