@@ -1,43 +1,52 @@
 """The ``reviewer`` command. The one place where errors become exit codes.
 
 Start-up stays light: only the standard library is imported until a command
-needs more, so ``reviewer --version`` and a no-op hook run are fast.
+needs more, so ``reviewer --version`` and a no-op hook run are fast. Even
+``typing`` and ``dataclasses`` are kept out of this module's imports: with
+``inspect``, which ``dataclasses`` pulls in, they cost more than the
+interpreter's own start-up on a slow machine (``benchmarks/startup.py``).
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import importlib
 import io
 import os
 import sys
-from collections.abc import Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from reviewer import __version__
 from reviewer.errors import EXIT_FINDINGS, EXIT_OK, EXIT_SERVICE, ReviewerError, UsageError
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
+
     from rich.console import Console
 
+    from reviewer.cache import ReviewCache
     from reviewer.config import Config
     from reviewer.diff import Diff
     from reviewer.gitdiff import DiffText
+    from reviewer.model import Client
     from reviewer.values import Review
 
 # Modules that add their own subcommands: each has ``register(commands)`` and keeps
 # its top-level imports to the standard library, so building the parser stays fast.
-ENTRY_POINT_MODULES = ("reviewer.action", "reviewer.hook")
+ENTRY_POINT_MODULES = ("reviewer.action", "reviewer.hook", "reviewer.batch_command")
 FORMATS = ("text", "json", "sarif", "markdown")
 FAIL_ON_CHOICES = ("critical", "major", "minor", "nit", "never")
 EXIT_INTERRUPTED = 130
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    if arguments == ["--version"]:  # before the parser, which imports every subcommand's module
+        print(f"reviewer {__version__}")
+        return EXIT_OK
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(arguments)
     try:
         return int(args.run(args))
     except ReviewerError as exc:
@@ -64,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_review(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from pathlib import Path
+
     review = commands.add_parser(
         "review",
         help="review a diff (default: uncommitted changes against HEAD)",
@@ -89,6 +100,23 @@ def _add_review(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     review.add_argument(
         "--repo", metavar="DIR", type=Path, default=Path("."), help="repository (default: .)"
     )
+    review.add_argument(
+        "--batch",
+        action="store_true",
+        help="send every request as one Message Batch: half price, results within 24 hours",
+    )
+    review.add_argument(
+        "--poll-seconds",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="with --batch: how often to check on the batch (default: 30)",
+    )
+    review.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="neither read nor write the local review cache: send every hunk",
+    )
     review.set_defaults(run=run_review)
 
 
@@ -101,9 +129,20 @@ def run_review(args: argparse.Namespace) -> int:
     for warning in diff_text.warnings:
         print(f"reviewer: warning: {warning}", file=sys.stderr)
     diff = parse_diff(diff_text.text, source=diff_text.source)
-    if args.dry_run:
-        return _dry_run(args, diff, config)
-    review = _review(diff, config)
+    with _cache(args, repo) as cache:
+        if args.dry_run:
+            return _dry_run(args, diff, config, cache)
+        if args.batch:
+            from reviewer.batch_command import submit_and_collect
+
+            review = submit_and_collect(args, diff_text, diff, config, repo, cache)
+        else:
+            review = _review(diff, config, cache)
+    return conclude(args, review, diff, config)
+
+
+def conclude(args: argparse.Namespace, review: Review, diff: Diff, config: Config) -> int:
+    """Print the report, then the exit code: service failure, findings, or done."""
     _emit(args, review, diff)
     if review.service_failure:
         print(f"reviewer: error: {review.service_failure}", file=sys.stderr)
@@ -124,7 +163,38 @@ def _repo_root(start: Path) -> Path | None:
         return None  # a diff file can be reviewed outside any repository
 
 
+class _cache:
+    """The local review cache of ``repo`` for the block; None with ``--no-cache``."""
+
+    def __init__(self, args: argparse.Namespace, repo: Path | None) -> None:
+        self.enabled = not args.no_cache
+        self.repo = repo
+        self.store: ReviewCache | None = None
+
+    def __enter__(self) -> ReviewCache | None:
+        if self.enabled:
+            self.store = open_repo_cache(self.repo)
+        return self.store
+
+    def __exit__(self, *_: object) -> None:
+        if self.store is not None:
+            self.store.close()
+
+
+def open_repo_cache(repo: Path | None) -> ReviewCache:
+    """The review cache of ``repo`` (see reviewer.cache for where), warning on stderr."""
+    from reviewer.cache import default_path, open_cache
+
+    return open_cache(default_path(repo, os.environ), warn=warn)
+
+
+def warn(message: str) -> None:
+    print(f"reviewer: warning: {message}", file=sys.stderr)
+
+
 def _config(args: argparse.Namespace, repo: Path | None) -> Config:
+    import dataclasses
+
     from reviewer.catalog import model_info
     from reviewer.config import load_config, parse_fail_on
 
@@ -156,10 +226,12 @@ def _diff_text(args: argparse.Namespace, repo: Path | None) -> DiffText:
     return gitdiff.worktree_diff(repo)
 
 
-def _dry_run(args: argparse.Namespace, diff: Diff, config: Config) -> int:
+def _dry_run(
+    args: argparse.Namespace, diff: Diff, config: Config, cache: ReviewCache | None
+) -> int:
     from reviewer import engine
 
-    dry = engine.dry_run(engine.prepare(diff, config))
+    dry = engine.dry_run(engine.prepare(diff, config, cache=cache))
     if args.format == "json":
         from reviewer.publish.jsonout import render_dry_run_json
 
@@ -174,29 +246,16 @@ def _dry_run(args: argparse.Namespace, diff: Diff, config: Config) -> int:
     return EXIT_OK
 
 
-def _review(diff: Diff, config: Config) -> Review:
+def _review(diff: Diff, config: Config, cache: ReviewCache | None) -> Review:
     import asyncio
 
     from reviewer import engine
-    from reviewer.model import ClientSettings, make_client
+    from reviewer.publish.text import progress_reporter
 
-    prepared = engine.prepare(diff, config)
+    prepared = engine.prepare(diff, config, cache=cache)
     if not prepared.requests:
         return engine.assemble(prepared, config, [])
-    api_key = os.environ.get("ANTHROPIC_API_KEY", "").strip()
-    if not api_key:
-        raise UsageError(
-            "ANTHROPIC_API_KEY is not set",
-            hint="export ANTHROPIC_API_KEY=..., or add --dry-run to see the plan without a key",
-        )
-    client = make_client(
-        ClientSettings(
-            api_key=api_key,
-            timeout_s=float(config.timeout_seconds),
-            max_retries=config.max_retries,
-        )
-    )
-    from reviewer.publish.text import progress_reporter
+    client = anthropic_client(config)
 
     with progress_reporter(_stderr_console()) as progress:
         done = 0
@@ -206,7 +265,26 @@ def _review(diff: Diff, config: Config) -> Review:
             done += 1
             progress.advance(done, len(prepared.requests))
 
-        return asyncio.run(engine.review(prepared, config, client, on_result=advance))
+        return asyncio.run(engine.review(prepared, config, client, on_result=advance, cache=cache))
+
+
+def anthropic_client(config: Config) -> Client:
+    """The SDK client, keyed from ANTHROPIC_API_KEY; a usage error without one."""
+    from reviewer.model import ClientSettings, make_client
+
+    api_key = os.environ.get("ANTHROPIC_API_KEY", "").strip()
+    if not api_key:
+        raise UsageError(
+            "ANTHROPIC_API_KEY is not set",
+            hint="export ANTHROPIC_API_KEY=..., or add --dry-run to see the plan without a key",
+        )
+    return make_client(
+        ClientSettings(
+            api_key=api_key,
+            timeout_s=float(config.timeout_seconds),
+            max_retries=config.max_retries,
+        )
+    )
 
 
 def _emit(args: argparse.Namespace, review: Review, diff: Diff) -> None:

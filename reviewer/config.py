@@ -38,6 +38,9 @@ class Config:
     max_output_tokens: int = 8_192
     max_retries: int = 4  # the SDK's own retries (429, 5xx, connection errors)
     timeout_seconds: int = 300
+    # `reviewer hook` only: its own threshold, so a CI's fail_on does not block commits
+    hook_fail_on: Severity | None = Severity.MAJOR
+    hook_require_key: bool = False  # True: no ANTHROPIC_API_KEY fails the hook instead of passing
     source: str = "defaults"  # where the values came from, for messages
 
     def with_overrides(self, **changes: Any) -> Config:
@@ -192,6 +195,12 @@ def _fail_on(raw: object, source: str, key: str) -> Severity | None:
     return parse_fail_on(str(raw), source=source, key=key)
 
 
+def _flag(raw: object, source: str, key: str) -> bool:
+    if not isinstance(raw, bool):
+        raise ConfigError(f"must be true or false, got {raw!r}", source=source, key=key)
+    return raw
+
+
 _PARSERS: dict[str, Callable[[object, str, str], Any]] = {
     "model": _model,
     "max_comments": _int_in(0, 1000),
@@ -207,6 +216,8 @@ _PARSERS: dict[str, Callable[[object, str, str], Any]] = {
     "max_output_tokens": _int_in(256, 64_000),
     "max_retries": _int_in(0, 10),
     "timeout_seconds": _int_in(10, 3600),
+    "hook_fail_on": _fail_on,
+    "hook_require_key": _flag,
 }
 
 assert set(_PARSERS) | {"source"} == {f.name for f in dataclasses.fields(Config)}, "keep in sync"

@@ -516,15 +516,9 @@ class _Parser:
         old_start, new_start = int(match[1]), int(match[3])
         old_count = 1 if match[2] is None else int(match[2])
         new_count = 1 if match[4] is None else int(match[4])
-        where = f"the hunk at line {start + 1} ({header!r})"
-        body = _HunkBody(where, (old_start, old_count), (new_start, new_count))
+        body = _HunkBody(header, start, (old_start, old_count), (new_start, new_count))
         self.at += 1
-        while body.expects_more:
-            if self.at >= len(self.lines):
-                raise self.error(
-                    f"{body.where} is cut short: the diff ends {body.missing()}", start
-                )
-            self._read_hunk_line(body)
+        self._read_hunk_lines(body, start)
         while (line := self._bare_at(self.at)) is not None and line.startswith("\\"):
             self.at += 1  # "\ No newline at end of file" belongs to the line before it
         self._reject_overflow(body)
@@ -537,24 +531,64 @@ class _Parser:
             lines=tuple(body.lines),
         )
 
-    def _read_hunk_line(self, body: _HunkBody) -> None:
+    def _read_hunk_lines(self, body: _HunkBody, header_index: int) -> None:
+        """Read lines from ``at`` until the hunk has as many as its header says.
+
+        Every line of a diff passes through this loop, so it keeps its state in
+        local variables and hands it back to ``body`` only when it stops.
+        """
+        lines, at, end = self.lines, self.at, len(self.lines)
+        old_no, old_left, new_no, new_left = body.old_no, body.old_left, body.new_no, body.new_left
+        append = body.lines.append
+        added, removed, context = LineKind.ADDED, LineKind.REMOVED, LineKind.CONTEXT
+        while old_left > 0 or new_left > 0:
+            if at >= end:
+                break
+            raw = lines[at]
+            marker = raw[0]
+            text = raw[1:-1]  # split_lines ends every line with "\n"
+            if text[-1:] == "\r":
+                text = text[:-1]
+            if marker == "+" and new_left > 0:
+                append(DiffLine(added, None, new_no, text))
+                new_no += 1
+                new_left -= 1
+            elif marker == "-" and old_left > 0:
+                append(DiffLine(removed, old_no, None, text))
+                old_no += 1
+                old_left -= 1
+            elif marker == "\\":  # "\ No newline at end of file" belongs to the line before it
+                pass
+            # a blank line is a context line whose leading space an editor or mailer stripped
+            elif (marker == " " or raw in ("\n", "\r\n")) and old_left > 0 and new_left > 0:
+                append(DiffLine(context, old_no, new_no, text))
+                old_no += 1
+                old_left -= 1
+                new_no += 1
+                new_left -= 1
+            else:
+                break
+            at += 1
+        self.at = at
+        body.old_no, body.old_left, body.new_no, body.new_left = old_no, old_left, new_no, new_left
+        if old_left > 0 or new_left > 0:
+            if at >= end:
+                raise self.error(
+                    f"{body.where} is cut short: the diff ends {body.missing()}", header_index
+                )
+            raise self._bad_hunk_line(body)
+
+    def _bad_hunk_line(self, body: _HunkBody) -> DiffError:
         raw = self.lines[self.at]
-        if raw.startswith("\\"):
-            self.at += 1
-            return
-        # a blank line is a context line whose leading space an editor or mailer stripped
         kind = LineKind.CONTEXT if raw in ("\n", "\r\n") else _HUNK_MARKERS.get(raw[0])
         if kind is None:
-            raise self.error(
+            return self.error(
                 f"expected a hunk line ('+', '-' or ' ') but found {_bare(raw)!r}: "
                 f"{body.where} ends early, {body.missing()}",
                 self.at,
             )
-        if not body.accepts(kind):
-            side = "old" if kind is LineKind.REMOVED else "new"
-            raise self.error(f"{body.where} has more {side} lines than its header says", self.at)
-        body.add(kind, _bare(raw[1:]))
-        self.at += 1
+        side = "old" if kind is LineKind.REMOVED else "new"
+        return self.error(f"{body.where} has more {side} lines than its header says", self.at)
 
     def _reject_overflow(self, body: _HunkBody) -> None:
         """A hunk line right after a complete hunk means the header's counts are wrong."""
@@ -569,31 +603,17 @@ class _Parser:
 class _HunkBody:
     """Counts a hunk's lines against its header and numbers them."""
 
-    def __init__(self, where: str, old: tuple[int, int], new: tuple[int, int]) -> None:
-        self.where = where  # names the hunk in error messages
+    def __init__(self, header: str, index: int, old: tuple[int, int], new: tuple[int, int]) -> None:
+        self.header = header
+        self.index = index  # of the header line
         self.old_no, self.old_left = old  # the next number, the lines still to come
         self.new_no, self.new_left = new
         self.lines: list[DiffLine] = []
 
     @property
-    def expects_more(self) -> bool:
-        return self.old_left > 0 or self.new_left > 0
-
-    def accepts(self, kind: LineKind) -> bool:
-        old_ok = kind is LineKind.ADDED or self.old_left > 0
-        new_ok = kind is LineKind.REMOVED or self.new_left > 0
-        return old_ok and new_ok
-
-    def add(self, kind: LineKind, text: str) -> None:
-        old_no = None if kind is LineKind.ADDED else self.old_no
-        new_no = None if kind is LineKind.REMOVED else self.new_no
-        self.lines.append(DiffLine(kind=kind, old_no=old_no, new_no=new_no, text=text))
-        if old_no is not None:
-            self.old_no += 1
-            self.old_left -= 1
-        if new_no is not None:
-            self.new_no += 1
-            self.new_left -= 1
+    def where(self) -> str:
+        """Names the hunk in error messages."""
+        return f"the hunk at line {self.index + 1} ({self.header!r})"
 
     def missing(self) -> str:
         old_seen = sum(1 for line in self.lines if line.kind is not LineKind.ADDED)

@@ -9,7 +9,7 @@ commentable line of the diff, so a review built from them cannot get GitHub's
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from reviewer.diff import Diff, DiffLine, FileDiff, Hunk, LineKind
@@ -55,13 +55,24 @@ def anchor(proposed: ProposedFinding, diff: Diff) -> Finding:
 
 
 def _find_file(diff: Diff, path: str) -> FileDiff | None:
+    """The file the model means by ``path``, trying the surest reading first.
+
+    A file's own name beats another file that only displays the same (a hidden
+    bidirectional control in its name), and both beat the old name of a rename
+    or copy: after ``git mv x.py y.py`` and a new ``x.py``, "x.py" is the new file.
+    """
     path = path.removeprefix("./")
-    for file in diff.files:
-        shown = {file.path, display_path(file.path)}
-        if file.old_path is not None:
-            shown |= {file.old_path, display_path(file.old_path)}
-        if path in shown:
-            return file
+    readings: tuple[Callable[[FileDiff], bool], ...] = (
+        lambda file: file.path == path,
+        lambda file: display_path(file.path) == path,
+        lambda file: (
+            file.old_path is not None and path in (file.old_path, display_path(file.old_path))
+        ),
+    )
+    for means in readings:
+        for file in diff.files:
+            if means(file):
+                return file
     return None
 
 

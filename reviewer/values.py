@@ -80,6 +80,9 @@ class Usage:
     cache_creation_input_tokens: int = 0
     cache_read_input_tokens: int = 0
     cost_usd: float = 0.0
+    # Hunks not sent at all because the local review cache had their findings
+    # (reviewer.cache); the token counts above are the API's prompt caching.
+    cached_hunks: int = 0
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(
@@ -90,6 +93,7 @@ class Usage:
             + other.cache_creation_input_tokens,
             cache_read_input_tokens=self.cache_read_input_tokens + other.cache_read_input_tokens,
             cost_usd=self.cost_usd + other.cost_usd,
+            cached_hunks=self.cached_hunks + other.cached_hunks,
         )
 
     @property
@@ -153,3 +157,4 @@ class DryRun:
     requests: tuple[PlannedRequest, ...]
     skipped: tuple[PathReason, ...]
     estimated_cost_usd: float
+    cached_hunks: int = 0  # reviewed before: served from the local cache, not planned

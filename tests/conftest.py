@@ -101,6 +101,16 @@ def init_repo(path: Path) -> GitRepo:
     return repo
 
 
+@pytest.fixture(autouse=True)
+def private_review_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """A review cache of each test's own: none reads another's, or writes into the checkout's .git."""
+    directory = tmp_path_factory.mktemp("review-cache")
+    monkeypatch.setenv("REVIEWER_CACHE_DIR", str(directory))
+    return directory
+
+
 @pytest.fixture
 def isolated_git_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep the developer's git configuration and any enclosing repository out of tests."""

@@ -147,3 +147,54 @@ def test_state_round_trips_and_validates(tmp_path: Path) -> None:
     path.write_text("{not json", encoding="utf-8")
     with pytest.raises(InputError, match="unreadable batch state"):
         load_state(tmp_path, "msgbatch_123")
+
+
+def test_review_batch_then_resume_report_the_same_review(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from reviewer.cli import main
+
+    sample = Path(__file__).resolve().parent.parent / "examples" / "sample.diff"
+    config = tmp_path / "reviewer.yml"
+    config.write_text("request_token_budget: 500\nfail_on: critical\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)  # not a repository: state goes to REVIEWER_CACHE_DIR
+    with fake_with_markers() as api:
+        api.set_batch_polls(2)
+        api.batch_outcomes["r003"] = "expired"  # app/users.py; r002 holds the eval() finding
+        monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_API_KEY)
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", api.base_url)
+        args = ["--diff", str(sample), "--config", str(config), "--format", "json"]
+        code = main(["review", "--batch", "--poll-seconds", "0", *args])
+        first = capsys.readouterr()
+        batch_id = first.err.split("submitted batch ")[1].split(" ")[0]
+        # --no-cache: rebuild exactly the submitted requests (the first run cached its answers)
+        resumed_code = main(
+            ["batch", "resume", batch_id, "--no-cache", "--poll-seconds", "0", "--format", "json"]
+        )
+        resumed = capsys.readouterr()
+        assert main(["batch", "status", batch_id]) == 0
+        status = capsys.readouterr().out
+        posts = [r for r in api.requests if r.method == "POST"]
+    assert len(posts) == 1  # one submission; resume only reads
+    assert (code, resumed_code) == (1, 1)  # the eval() finding is critical
+    report = json.loads(first.out)
+    assert json.loads(resumed.out)["findings"] == report["findings"]
+    assert {f["title"] for f in report["findings"]} >= {"eval() runs arbitrary code"}
+    assert [entry["reason"] for entry in report["not_reviewed"]] == [
+        "the batch expired (24 hours) before this request ran"
+    ]
+    assert report["usage"]["requests"] == 2
+    assert "in_progress, 0/3 done" in first.err
+    assert "ended, 3/3 done (2 succeeded, 1 expired)" in first.err
+    assert status.strip().endswith("ended, 3/3 done (2 succeeded, 1 expired)")
+
+
+def test_resume_without_state_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from reviewer.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_API_KEY)
+    assert main(["batch", "resume", "msgbatch_nope"]) == 2
+    assert "no saved state for batch msgbatch_nope" in capsys.readouterr().err

@@ -241,6 +241,7 @@ def test_json_review_contract() -> None:
         "cache_creation_input_tokens": 4_096,
         "cache_read_input_tokens": 8_192,
         "cost_usd": 0.123457,
+        "cached_hunks": 0,
     }
 
 

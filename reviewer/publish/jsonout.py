@@ -87,6 +87,7 @@ def _usage(usage: Usage) -> _Json:
         "cache_creation_input_tokens": usage.cache_creation_input_tokens,
         "cache_read_input_tokens": usage.cache_read_input_tokens,
         "cost_usd": round_cost(usage.cost_usd),
+        "cached_hunks": usage.cached_hunks,
     }
 
 

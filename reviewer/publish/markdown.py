@@ -34,17 +34,30 @@ SEVERITY_EMOJI: dict[Severity, str] = {
 HEADING = "## Code review"
 
 
-def render_markdown(review: Review, *, max_chars: int = GITHUB_COMMENT_LIMIT) -> str:
+def render_markdown(
+    review: Review, *, max_chars: int = GITHUB_COMMENT_LIMIT, inline_posted: bool = False
+) -> str:
     """The review as one Markdown document of at most ``max_chars`` characters.
+
+    With ``inline_posted`` the document is the body of a pull-request review
+    whose inline comments carry ``review.inline``: the overview still counts
+    every finding, but only the others are written out.
 
     Raises ValueError when ``max_chars`` is too small to hold even the headings,
     the footer and the notes saying what was left out.
     """
     head = f"{HEADING}\n\n{_failure_note(review.service_failure)}"
-    overview = _overview(review.findings) + _below_threshold_note(review.below_min_severity)
+    listed = review.findings
+    overview = _overview(review.findings)
+    if inline_posted:
+        inline = set(review.inline)
+        listed = tuple(f for f in review.findings if f not in inline)
+        overview += _inline_note(len(review.findings) - len(listed), len(listed))
+    overview += _below_threshold_note(review.below_min_severity)
     footer = _footer(review.model, review.usage)
     sections = (
-        _findings_section(review.findings, max_chars),
+        # In a review body nothing can be committed: suggestions there are diff blocks.
+        _findings_section(listed, max_chars, committable=not inline_posted),
         _paths_section("Not reviewed", review.not_reviewed),
         _paths_section("Skipped", review.skipped),
     )
@@ -63,6 +76,24 @@ def render_markdown(review: Review, *, max_chars: int = GITHUB_COMMENT_LIMIT) ->
     if len(document) > max_chars:
         raise ValueError(f"max_chars={max_chars} cannot even hold the headings and the footer")
     return document
+
+
+def render_comment(finding: Finding, *, committable: bool) -> str:
+    """The body of an inline review comment placed on ``finding``'s lines.
+
+    The comment sits on the lines, so it does not repeat them. A suggestion is a
+    committable ```suggestion block only when ``committable``: the caller knows
+    whether the comment spans exactly the lines the suggestion replaces.
+    """
+    header = (
+        f"**{severity_badge(finding.severity)}** · {_inline(finding.category)} — "
+        f"**{_inline(finding.title)}**\n\n"
+    )
+    body = _contain(finding.body.strip())
+    parts = [header, f"{body}\n\n" if body else ""]
+    if finding.suggestion is not None:
+        parts.append(_suggestion(finding, committable=committable))
+    return "".join(parts).rstrip("\n")
 
 
 def severity_badge(severity: Severity) -> str:
@@ -173,6 +204,14 @@ def _failure_note(service_failure: str | None) -> str:
     return f"> [!WARNING]\n> The review is incomplete: {_inline(service_failure)}\n\n"
 
 
+def _inline_note(inline: int, listed: int) -> str:
+    if not inline:
+        return ""
+    verb = "is an inline comment" if inline == 1 else "are inline comments"
+    rest = "; the others are listed below" if listed else ""
+    return f"_{_plural(inline, 'finding')} {verb} on the diff{rest}._\n\n"
+
+
 def _below_threshold_note(count: int) -> str:
     if not count:
         return ""
@@ -184,9 +223,11 @@ def below_threshold_text(count: int) -> str:
     return f"{_plural(count, 'finding')} below the minimum severity {verb} not shown."
 
 
-def _findings_section(findings: tuple[Finding, ...], max_chars: int) -> _Section:
+def _findings_section(
+    findings: tuple[Finding, ...], max_chars: int, *, committable: bool
+) -> _Section:
     """Findings grouped by file; when they do not all fit, the least severe are left out."""
-    blocks = [_finding_block(finding) for finding in findings]
+    blocks = [_finding_block(finding, committable=committable) for finding in findings]
 
     def render(kept: int) -> str:
         by_path: dict[str, list[str]] = {}
@@ -222,7 +263,7 @@ def _file_heading(path: str) -> str:
     return f"#### {_code_span(path)}\n\n"
 
 
-def _finding_block(finding: Finding) -> str:
+def _finding_block(finding: Finding, *, committable: bool) -> str:
     header = (
         f"**{severity_badge(finding.severity)}** · {_inline(finding.category)} · "
         f"{_location(finding)} — **{_inline(finding.title)}**\n\n"
@@ -230,7 +271,8 @@ def _finding_block(finding: Finding) -> str:
     body = _contain(finding.body.strip())
     parts = [header, f"{body}\n\n" if body else ""]
     if finding.suggestion is not None:
-        parts.append(_suggestion(finding))
+        on_right_lines = finding.side is Side.RIGHT and finding.line is not None
+        parts.append(_suggestion(finding, committable=committable and on_right_lines))
     return "".join(parts)
 
 
@@ -240,11 +282,11 @@ def _location(finding: Finding) -> str:
     return f"{label} ({qualifier})" if qualifier else label
 
 
-def _suggestion(finding: Finding) -> str:
-    """A committable ```suggestion block only where GitHub can apply one: RIGHT side, on lines."""
+def _suggestion(finding: Finding, *, committable: bool) -> str:
+    """A ```suggestion block where GitHub can apply one (``committable``), else a diff block."""
     text = finding.suggestion.removesuffix("\n") if finding.suggestion else ""
     fence = _fence_for(text)
-    if finding.side is Side.RIGHT and finding.line is not None:
+    if committable:
         content = f"{text}\n" if text else ""
         return f"{fence}suggestion\n{content}{fence}\n\n"
     if not text:

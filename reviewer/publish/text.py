@@ -97,6 +97,14 @@ def render_dry_run_text(dry: DryRun, console: Console) -> None:
                 f"{request.estimated_input_tokens:,}",
             )
         console.print(table)
+    if dry.cached_hunks:
+        console.print(
+            Text(
+                f"{_plural(dry.cached_hunks, 'hunk')} reviewed before: "
+                "served from the local cache, not sent.",
+                style="dim",
+            )
+        )
     console.print()
     _print_paths(console, "Skipped", dry.skipped)
 
@@ -315,9 +323,13 @@ def _usage_line(model: str, usage: Usage, timing: Timing | None = None) -> Text:
         f"{usage.cache_creation_input_tokens:,} cache write / "
         f"{usage.cache_read_input_tokens:,} cache read "
         f"(cache reads {usage.cache_hit_share:.0%} of prompt) · "
-        f"cost ${usage.cost_usd:.4f}{elapsed}",
+        f"cost ${usage.cost_usd:.4f}{_from_cache(usage.cached_hunks)}{elapsed}",
         style="dim",
     )
+
+
+def _from_cache(hunks: int) -> str:
+    return f" · {_plural(hunks, 'hunk')} from the local cache" if hunks else ""
 
 
 def _some_paths(paths: Sequence[str]) -> str:

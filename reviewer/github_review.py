@@ -1,0 +1,172 @@
+"""A Review as a GitHub pull-request review: inline comments, the body, and its marker.
+
+Every inline comment is checked against the diff GitHub shows before anything is
+sent (GitHub's rule: a RIGHT comment on an added or context line by its new
+number, a LEFT one on a removed or context line by its old number, a range's
+``start_line`` before ``line`` in the same hunk). A finding that fails the check
+is not dropped: it is listed in the review body, as are file-level findings and
+those beyond ``max_comments``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from reviewer.diff import Diff
+from reviewer.github_marker import ReviewState, render_state
+from reviewer.github_output import Annotation
+from reviewer.publish.markdown import (
+    GITHUB_COMMENT_LIMIT,
+    location_label,
+    render_comment,
+    render_markdown,
+)
+from reviewer.values import Finding, Review, Severity, Side
+
+COMMENT = "COMMENT"
+REQUEST_CHANGES = "REQUEST_CHANGES"
+
+
+@dataclass(frozen=True)
+class ReviewComment:
+    """An inline comment, in the fields of GitHub's create-review ``comments[]``."""
+
+    finding: Finding
+    line: int
+    side: Side
+    start_line: int | None
+    body: str
+
+    @property
+    def path(self) -> str:
+        return self.finding.path
+
+
+@dataclass(frozen=True)
+class ReviewDraft:
+    """One review, ready to post; ``body(moved)`` re-renders it when comments must move."""
+
+    commit_sha: str
+    event: str  # COMMENT or REQUEST_CHANGES; never APPROVE
+    comments: tuple[ReviewComment, ...]
+    review: Review
+    notes: tuple[str, ...]
+    state: ReviewState
+
+    def body(self, moved: Sequence[ReviewComment] = ()) -> str:
+        """The review body, listing every finding not carried by an inline comment.
+
+        ``moved``: comments GitHub would not take inline; they are listed too.
+        """
+        moved_set = set(moved)
+        inline = tuple(c.finding for c in self.comments if c not in moved_set)
+        notes = list(self.notes)
+        if moved:
+            verb = "is" if len(moved) == 1 else "are"
+            notes.append(
+                f"{_count(len(moved), 'comment')} GitHub would not place on the diff {verb} "
+                "listed below."
+            )
+        shown = dataclasses.replace(
+            self.review, inline=inline, summary=_with_notes(notes, self.review.summary)
+        )
+        marker = render_state(self.state)
+        budget = GITHUB_COMMENT_LIMIT - len(marker) - 1
+        return render_markdown(shown, max_chars=budget, inline_posted=True) + marker + "\n"
+
+    def report(self, *, max_chars: int) -> str:
+        """The review with every finding written out, inline or not (for the step summary)."""
+        shown = dataclasses.replace(
+            self.review, summary=_with_notes(self.notes, self.review.summary)
+        )
+        return render_markdown(shown, max_chars=max_chars)
+
+
+def draft_review(
+    review: Review,
+    *,
+    diff: Diff,
+    state: ReviewState,
+    notes: Sequence[str] = (),
+    request_changes_at: Severity | None = None,
+) -> ReviewDraft:
+    """The review to post on ``state.head_sha``; ``diff`` is the diff GitHub shows for it.
+
+    ``request_changes_at``: request changes when a finding is at least this
+    severe; None (the default) always comments.
+    """
+    comments = tuple(c for c in (place(f, diff) for f in review.inline) if c is not None)
+    worst = review.worst()
+    asks_changes = (
+        request_changes_at is not None and worst is not None and worst.at_least(request_changes_at)
+    )
+    return ReviewDraft(
+        commit_sha=state.head_sha,
+        event=REQUEST_CHANGES if asks_changes else COMMENT,
+        comments=comments,
+        review=review,
+        notes=tuple(notes),
+        state=state,
+    )
+
+
+def place(finding: Finding, diff: Diff) -> ReviewComment | None:
+    """The inline comment for ``finding``, or None when GitHub would not take it inline."""
+    if finding.line is None:
+        return None
+    file = diff.file(finding.path)
+    hunk = file.hunk_for(finding.line, finding.side) if file is not None else None
+    if hunk is None:
+        return None
+    start = finding.start_line
+    if start is not None and not (start < finding.line and start in hunk.commentable(finding.side)):
+        start = None  # the range is not valid; the comment keeps to its last line
+    # A suggestion replaces exactly the commented lines: only then can it be committed.
+    committable = finding.side is Side.RIGHT and start == finding.start_line
+    body = render_comment(finding, committable=committable)
+    if len(body) > GITHUB_COMMENT_LIMIT:
+        return None  # listed in the body instead, where the report is fitted to the limit
+    return ReviewComment(finding, finding.line, finding.side, start, body)
+
+
+def without_posted(review: Review, posted: frozenset[str], *, max_comments: int) -> Review:
+    """``review`` without the findings earlier reviews already posted."""
+    findings = tuple(f for f in review.findings if f.fingerprint() not in posted)
+    if len(findings) == len(review.findings):
+        return review
+    inline = tuple(f for f in findings if f.line is not None)[:max_comments]
+    return dataclasses.replace(review, findings=findings, inline=inline)
+
+
+def finding_annotations(review: Review) -> Iterator[Annotation]:
+    """Workflow annotations for the findings, for runs that cannot post a review."""
+    for finding in review.findings:
+        title = f"{finding.severity.value}: {finding.title}"
+        message = finding.body.strip() or finding.title
+        if finding.line is None:
+            yield Annotation("warning", message, file=finding.path, title=title)
+        elif finding.side is Side.LEFT:
+            # Annotations point into the new file; a removed line has no number there.
+            where = f"(on removed lines {location_label(finding)})"
+            yield Annotation("warning", f"{where} {message}", file=finding.path, title=title)
+        else:
+            first = finding.line if finding.start_line is None else finding.start_line
+            yield Annotation(
+                "warning",
+                message,
+                file=finding.path,
+                line=first,
+                end_line=finding.line if first != finding.line else None,
+                title=title,
+            )
+
+
+def _with_notes(notes: Sequence[str], summary: str) -> str:
+    lines = "".join(f"_{note}_\n\n" for note in notes)
+    return lines + summary
+
+
+def _count(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
