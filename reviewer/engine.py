@@ -33,7 +33,7 @@ from reviewer.catalog import (
 from reviewer.config import Config
 from reviewer.diff import Diff, DiffLine, FileDiff, Hunk
 from reviewer.findings import anchor, select
-from reviewer.plan import Plan, ignore_matcher, make_plan, skip_reason
+from reviewer.plan import Plan, RequestPlan, ignore_matcher, make_plan, skip_reason
 from reviewer.secrets import SecretScan, redact_text, scan_diff
 from reviewer.values import (
     DryRun,
@@ -395,10 +395,9 @@ def assemble(prepared: Prepared, config: Config, results: Sequence[ModelResult])
                 reason += f" (request id {result.request_id})"
             not_reviewed.extend(PathReason(path, reason) for path in plan.paths)
             continue
-        summaries.append(result.answer.summary.strip())
-        findings.extend(_anchored(prepared, result))
+        summaries.append(_labelled(result.answer.summary.strip(), plan, prepared))
+        findings.extend(_anchored(plan, result))
     selection = select(findings, max_comments=config.max_comments, min_severity=config.min_severity)
-    failed_all = bool(results) and all(r.answer is None and r.usage.requests == 0 for r in results)
     return Review(
         model=prepared.model.id,
         findings=selection.findings,
@@ -408,8 +407,27 @@ def assemble(prepared: Prepared, config: Config, results: Sequence[ModelResult])
         skipped=prepared.plan.skipped,
         usage=usage,
         below_min_severity=selection.below_min_severity,
-        service_failure=results[0].failure if failed_all else None,
+        service_failure=_nothing_reviewed(results),
     )
+
+
+def _nothing_reviewed(results: Sequence[ModelResult]) -> str | None:
+    """Why no request produced a review, when none did: a gate must not pass on that."""
+    if not results or any(r.answer is not None for r in results):
+        return None
+    first = results[0].failure or "not reviewed"
+    if all(r.usage.requests == 0 for r in results):
+        return first  # the service never answered
+    return f"no request produced a usable review ({first})"
+
+
+def _labelled(summary: str, plan: RequestPlan, prepared: Prepared) -> str:
+    """With several requests, each summary speaks of its own files: say which."""
+    if len(prepared.plan.requests) < 2 or not summary:
+        return summary
+    paths = ", ".join(f"`{path}`" for path in plan.paths[:3])
+    more = f" and {len(plan.paths) - 3} more" if len(plan.paths) > 3 else ""
+    return f"{paths}{more}: {summary}"
 
 
 def _summary(summaries: Sequence[str], prepared: Prepared, findings: Sequence[Finding]) -> str:
@@ -425,10 +443,17 @@ def _summary(summaries: Sequence[str], prepared: Prepared, findings: Sequence[Fi
     return "The model review did not complete."
 
 
-def _anchored(prepared: Prepared, result: ModelResult) -> list[Finding]:
+def _anchored(plan: RequestPlan, result: ModelResult) -> list[Finding]:
+    """Anchor against what this request showed, not the whole diff.
+
+    A finding on a file or hunk the model never saw (a skipped lockfile, a hunk
+    sent in another request) cannot be about code it read: it becomes file-level
+    (or re-anchors to a line it did see) instead of landing on that line.
+    """
     if result.answer is None:
         return []
-    return [anchor(p, prepared.redacted_diff) for p in result.answer.findings]
+    shown = Diff(files=plan.files)
+    return [anchor(p, shown) for p in result.answer.findings]
 
 
 class _HunkOutcome:
@@ -470,7 +495,7 @@ def _answered_hunks(prepared: Prepared, results: Sequence[ModelResult]) -> list[
             outcomes[piece.pending].lines_answered += piece.lines
         for index in dict.fromkeys(piece.pending for piece in shown):
             outcomes[index].summaries.append(result.answer.summary.strip())
-        for finding in _anchored(prepared, result):
+        for finding in _anchored(plan, result):
             outcomes[_owning_hunk(finding, shown, prepared.pending)].findings.append(finding)
     return [
         _entry(

@@ -394,7 +394,7 @@ def test_an_unusable_answer_is_reported_and_the_rest_complete(
     assert outcome.report["usage"]["requests"] == len(PATHS)
 
 
-def test_when_every_answer_is_a_refusal_the_run_still_exits_0_naming_every_file(
+def test_when_every_answer_is_a_refusal_the_run_exits_3_naming_every_file(
     serve: Callable[[Responder], MessagesAPI],
     review: RunReview,
     diff_file: Path,
@@ -402,7 +402,8 @@ def test_when_every_answer_is_a_refusal_the_run_still_exits_0_naming_every_file(
 ) -> None:
     serve(lambda _request: RawReply("", stop_reason="refusal"))
     outcome = review(diff_file, config())
-    assert outcome.code == 0  # the service worked; the model declined
+    # Nothing was reviewed: a CI gate must not pass on that, whatever the cause.
+    assert outcome.code == 3
     assert set(outcome.not_reviewed) == set(PATHS)
     assert outcome.findings == []
     assert outcome.report["summary"] == "The model review did not complete."

@@ -18,6 +18,7 @@ from tests.fakes.messages_api import (
     CutStream,
     LatencyProfile,
     MessagesAPI,
+    MessagesRequest,
     RawReply,
     Reply,
     StatusFault,
@@ -186,9 +187,56 @@ def test_unusable_answers_are_reported_not_crashed_on(
         monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_API_KEY)
         monkeypatch.setenv("ANTHROPIC_BASE_URL", server.base_url)
         code, report = run_json(capsys, "--diff", str(SAMPLE))
-    assert code == 0  # the model answered: not a service failure
+    assert code == 3  # nothing was reviewed: the run must not pass as if it had been
     assert reason in report["not_reviewed"][0]["reason"]
-    assert report["usage"]["requests"] == 1
+    assert report["usage"]["requests"] == 1  # the answer was billed, and is counted
+
+
+def test_one_unusable_answer_among_several_does_not_fail_the_run(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], small_budget: Path
+) -> None:
+    markers = markers_responder(extract=added_lines_in_request)
+
+    def refuse_settings(request: MessagesRequest) -> Reply:
+        if "=== FILE app/settings.py" in request.user_text:
+            return RawReply("", stop_reason="refusal")
+        return markers(request)
+
+    with MessagesAPI(refuse_settings) as server:
+        monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_API_KEY)
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.base_url)
+        code, report = run_json(capsys, "--diff", str(SAMPLE), "--config", str(small_budget))
+    assert code == 0
+    assert [e["path"] for e in report["not_reviewed"]] == ["app/settings.py"]
+    assert [f["title"] for f in report["findings"]] == ["Unresolved TODO"]
+
+
+def test_findings_on_files_the_request_did_not_show_are_not_placed_on_their_lines(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], small_budget: Path
+) -> None:
+    def cite_other_files(request: MessagesRequest) -> Reply:
+        # Every request claims a problem on app/users.py:16, which only one request shows.
+        finding: dict[str, Any] = {
+            "path": "app/users.py",
+            "side": "RIGHT",
+            "line": 16,
+            "start_line": None,
+            "code": "    # TODO: paginate",
+            "severity": "minor",
+            "category": "maintainability",
+            "title": f"Claim {len(request.user_text)}",
+            "body": "b",
+            "suggestion": None,
+        }
+        return {"summary": "s", "findings": [finding]}
+
+    with MessagesAPI(cite_other_files) as server:
+        monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_API_KEY)
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.base_url)
+        _, report = run_json(capsys, "--diff", str(SAMPLE), "--config", str(small_budget))
+    placed = [(f["path"], f["line"]) for f in report["findings"]]
+    assert placed.count(("app/users.py", 16)) == 1  # from the request that showed it
+    assert placed.count(("app/users.py", None)) == 2  # the others: file-level, not on the line
 
 
 def test_bad_credentials_exit_3_with_a_clear_message(
