@@ -57,7 +57,7 @@ from typing import Any
 from reviewer import __version__
 from reviewer.config import Config
 from reviewer.diff import FileDiff, Hunk
-from reviewer.errors import ConfigError
+from reviewer.globs import path_matcher
 from reviewer.values import Finding, Severity, Side
 
 CACHE_DIR_VARIABLE = "REVIEWER_CACHE_DIR"
@@ -203,7 +203,8 @@ class HunkKeys:
     def _instructions_for(self, file: FileDiff) -> Iterator[str]:
         if self._matchers is None:
             self._matchers = [
-                (_glob_matcher(glob), glob, text) for glob, text in self._path_instructions
+                (path_matcher([glob], key="path_instructions"), glob, text)
+                for glob, text in self._path_instructions
             ]
         for matches, glob, text in self._matchers:
             if matches(file.path) or (file.old_path is not None and matches(file.old_path)):
@@ -225,21 +226,6 @@ def _digest(*parts: str) -> str:
         digest.update(f"{len(data)}:".encode())
         digest.update(data)
     return digest.hexdigest()
-
-
-def _glob_matcher(glob: str) -> Callable[[str], bool]:
-    """git's wildmatch rules, as `reviewer.prompt` applies path_instructions."""
-    import re
-
-    import pathspec
-
-    try:
-        spec = pathspec.GitIgnoreSpec.from_lines([glob])
-    except (ValueError, re.error) as exc:
-        raise ConfigError(
-            f"invalid glob {glob!r}: {exc}", source="configuration", key="path_instructions"
-        ) from None
-    return lambda path: bool(spec.match_file(path))
 
 
 def scanner_version() -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from reviewer.config import Config
 from reviewer.diff import Diff, DiffLine, FileDiff, FileStatus, Hunk
-from reviewer.errors import ConfigError
+from reviewer.globs import path_matcher
 from reviewer.values import PathReason
 
 # Files nobody reviews line by line: their content is produced by a tool.
@@ -143,16 +143,8 @@ def _hunkless_reason(file: FileDiff) -> str:
 
 
 def ignore_matcher(globs: Sequence[str]) -> Callable[[str], bool]:
-    """Compile the ``ignore`` globs once, with git's own wildmatch rules."""
-    if not globs:
-        return lambda _path: False
-    import pathspec
-
-    try:
-        spec = pathspec.GitIgnoreSpec.from_lines(globs)
-    except (ValueError, re.error) as exc:
-        raise ConfigError(f"invalid glob: {exc}", source="configuration", key="ignore") from None
-    return lambda path: bool(spec.match_file(path))
+    """Compile the ``ignore`` globs once."""
+    return path_matcher(globs, key="ignore")
 
 
 def _looks_generated(file: FileDiff) -> bool:

@@ -23,7 +23,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from reviewer.diff import DiffLine, FileDiff, FileStatus, Hunk
-from reviewer.errors import ConfigError
+from reviewer.globs import path_matcher
 
 if TYPE_CHECKING:
     import jinja2
@@ -358,24 +358,10 @@ def _matching_path_instructions(
 
 
 def _matching_files(glob: str, files: Sequence[FileSummary]) -> list[FileSummary]:
-    """Files whose path, or old path, matches ``glob`` by git's wildmatch rules.
-
-    As in .gitignore, a pattern without a slash matches at any depth (``*.py``).
-    """
-    import pathspec
-
-    try:
-        spec = pathspec.GitIgnoreSpec.from_lines([glob])
-    # pathspec raises a ValueError subclass for a bad pattern and lets re.error
-    # through for a bad character range such as [z-a]
-    except (ValueError, re.error) as exc:
-        raise ConfigError(
-            f"invalid glob {glob!r}: {exc}", source="configuration", key="path_instructions"
-        ) from None
+    """Files whose path, or old path, matches ``glob``."""
+    matches = path_matcher([glob], key="path_instructions")
     return [
-        file
-        for file in files
-        if spec.match_file(file.path) or (file.old_path and spec.match_file(file.old_path))
+        file for file in files if matches(file.path) or (file.old_path and matches(file.old_path))
     ]
 
 
