@@ -108,12 +108,12 @@ def test_github_tokens_of_every_prefix_are_redacted_whole(token: str) -> None:
 +++ b/ci/publish.sh
 @@ -1 +1,2 @@
  set -eu
-+curl -H "Authorization: token {token}" https://api.github.com/user
++curl -H "Authorization: token {token}" https://ghe.example.com/api/v3/user
 """)
     scan = scan_diff(diff)
 
     assert [(f.line, f.title) for f in scan.findings] == [(2, "Secret in the diff: GitHub token")]
-    expected = 'curl -H "Authorization: token [REDACTED:github-token]" https://api.github.com/user'
+    expected = 'curl -H "Authorization: token [REDACTED:github-token]" https://ghe.example.com/api/v3/user'
     assert added_text(scan, 2) == expected
 
 
