@@ -113,7 +113,9 @@ def test_github_tokens_of_every_prefix_are_redacted_whole(token: str) -> None:
     scan = scan_diff(diff)
 
     assert [(f.line, f.title) for f in scan.findings] == [(2, "Secret in the diff: GitHub token")]
-    expected = 'curl -H "Authorization: token [REDACTED:github-token]" https://ghe.example.com/api/v3/user'
+    expected = (
+        'curl -H "Authorization: token [REDACTED:github-token]" https://ghe.example.com/api/v3/user'
+    )
     assert added_text(scan, 2) == expected
 
 
