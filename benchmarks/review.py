@@ -21,8 +21,12 @@ repository. One run measures:
   interleaved rounds, and the peak memory of each (tracemalloc, in a run of its
   own).
 
-The re-review rows (after a one-file push, after editing one hunk) are printed
-as pending: they need the Action's incremental review and the hook's hunk cache.
+* a re-review after a one-file push (the Action's path: `reviewer.incremental`
+  narrows the pull request's diff to the hunks changed since the last reviewed
+  head) and after editing one hunk (the hook's path: the local hunk cache,
+  `reviewer.cache`, serves every unchanged hunk), both built with real commits
+  in a scratch repository, against the cost of one request holding only the
+  changed hunks plus the fixed prompt, billed as the API would bill it.
 
 `measure` returns the numbers, `render_table` prints them as the Markdown table
 that benchmarks/README.md shows.
@@ -51,8 +55,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 ROOT = Path(__file__).resolve().parent.parent
 
 if TYPE_CHECKING:
-    from reviewer.diff import Diff
+    from reviewer.cache import ReviewCache
+    from reviewer.config import Config
+    from reviewer.diff import Diff, Hunk
+    from reviewer.engine import Prepared, PullRequestText
     from reviewer.plan import Plan
+    from reviewer.values import Review
     from tests.fakes.messages_api import RecordedRequest
 
 # The issue's targets.
@@ -60,6 +68,8 @@ WALL_TARGET = 1.3  # x the critical path
 BILLED_TARGET = 0.35  # x the same requests without caching
 PARSE_PLAN_TARGET = 2.0  # x unidiff parsing alone
 MIN_REQUESTS = 20
+REREVIEW_TARGET = 1.2  # x the changed hunks plus the fixed prompt
+EDIT_MARK = "  # edited after review"
 
 CACHE_WRITE = 1.25
 CACHE_READ = 0.1
@@ -138,11 +148,39 @@ class ThroughputNumbers:
 
 
 @dataclass(frozen=True)
+class RereviewNumbers:
+    """A review, then a re-review after a one-line edit, on the same local API."""
+
+    path: str  # "Action" or "hook"
+    edited: str  # path:line of the edit
+    first_requests: int
+    first_billed_input: float
+    first_cost_usd: float
+    requests: int  # of the re-review
+    files_sent: int
+    hunks_sent: int
+    changed_hunks: int  # hunks of the new diff that differ from the reviewed one
+    billed_input: float
+    cost_usd: float
+    prompt_billed: float  # the fixed prompt (system + run context) as the re-review was billed
+    changed_hunk_tokens: int  # the changed hunks' own text (header and lines)
+
+    @property
+    def target_input(self) -> float:
+        return self.prompt_billed + self.changed_hunk_tokens
+
+    @property
+    def ratio(self) -> float:
+        return self.billed_input / self.target_input
+
+
+@dataclass(frozen=True)
 class Results:
     release: Release
     diff_bytes: int
     review: ReviewNumbers
     throughput: ThroughputNumbers
+    rereviews: tuple[RereviewNumbers, ...] = ()
 
 
 # --------------------------------------------------------------------------- the workload
@@ -387,6 +425,248 @@ def _skip_summary(skipped: Sequence[dict[str, str]]) -> str:
     return f"{len(skipped)} skipped: " + ", ".join(f"{n} {why}" for why, n in reasons.items())
 
 
+# --------------------------------------------------------------------------- re-reviews
+
+
+@dataclass(frozen=True)
+class _History:
+    """A pull request with real commits: the base, the reviewed head, a head one edit later."""
+
+    reviewed: str  # the diff of the first review: base...reviewed head
+    edited: str  # base...new head
+    since: str  # reviewed head...new head: what the push changed
+    where: str  # path:line of the edit
+
+
+def measure_rereviews(settings: Settings) -> tuple[RereviewNumbers, ...]:
+    """The Action's and the hook's re-review after a one-line edit, each against its first review.
+
+    Both call the stages the commands call (``reviewer.incremental.narrow`` as
+    ``reviewer action`` does on a push; ``engine.prepare``/``engine.review``
+    with the hunk cache as ``reviewer hook`` does) without GitHub or pre-commit
+    around them: those add I/O, not requests.
+    """
+    old_tree = sdist_tree(settings.release.package, settings.release.old, settings.cache_dir)
+    new_tree = sdist_tree(settings.release.package, settings.release.new, settings.cache_dir)
+    history = _pull_request_history(old_tree, new_tree, settings.release.package)
+    return (_action_rereview(history, settings), _hook_rereview(history, settings))
+
+
+def _pull_request_history(old_tree: Path, new_tree: Path, package: str) -> _History:
+    """``main`` holds the old release; ``feature`` the new one, then one edited line."""
+    from reviewer.diff import parse_diff
+
+    with tempfile.TemporaryDirectory() as scratch:
+        repo = Path(scratch)
+        _git(repo, "init", "-q", "-b", "main")
+        shutil.copytree(old_tree, repo, dirs_exist_ok=True)
+        _git(repo, "add", "-A")
+        _git(repo, "commit", "-q", "-m", "old release")
+        _git(repo, "checkout", "-q", "-b", "feature")
+        _git(repo, "rm", "-r", "-q", ".")
+        shutil.copytree(new_tree, repo, dirs_exist_ok=True)
+        _git(repo, "add", "-A")
+        _git(repo, "commit", "-q", "-m", "new release")
+        reviewed = _git(repo, "diff", "-M", "main...feature")
+        where = _edit_one_added_line(repo, parse_diff(reviewed), package)
+        _git(repo, "commit", "-q", "-a", "-m", "edit one line")
+        return _History(
+            reviewed=reviewed,
+            edited=_git(repo, "diff", "-M", "main...feature"),
+            since=_git(repo, "diff", "-M", "feature~1", "feature"),
+            where=where,
+        )
+
+
+def _edit_one_added_line(repo: Path, diff: Diff, package: str) -> str:
+    """Append a comment to the first added code line of a changed Python file."""
+    from reviewer.diff import FileStatus, LineKind
+
+    # The package's own code first (``src/requests/…``), then setup scripts and tests.
+    in_package = sorted(diff.files, key=lambda file: f"{package}/" not in file.path)
+    for file in in_package:
+        changed = file.status in (FileStatus.MODIFIED, FileStatus.RENAMED)
+        if not changed or not file.path.endswith(".py"):
+            continue
+        for hunk in file.hunks:
+            for line in hunk.lines:
+                if line.kind is LineKind.ADDED and line.new_no and line.text.strip():
+                    if line.text.lstrip().startswith("#"):
+                        continue
+                    source = repo / file.path
+                    lines = source.read_bytes().split(b"\n")
+                    lines[line.new_no - 1] += EDIT_MARK.encode()
+                    source.write_bytes(b"\n".join(lines))
+                    return f"{file.path}:{line.new_no}"
+    raise SystemExit("the workload has no added line in a modified Python file to edit")
+
+
+def _action_rereview(history: _History, settings: Settings) -> RereviewNumbers:
+    from reviewer.diff import parse_diff
+    from reviewer.incremental import ChangedSince, narrow
+
+    first = parse_diff(history.reviewed, source="first push")
+    pr_diff = parse_diff(history.edited, source="second push")
+    changed = ChangedSince("reviewed-head", parse_diff(history.since), frozenset())
+    return _rereview("Action", first, narrow(pr_diff, changed), pr_diff, history, settings, None)
+
+
+def _hook_rereview(history: _History, settings: Settings) -> RereviewNumbers:
+    from reviewer.cache import open_cache
+    from reviewer.diff import parse_diff
+
+    first = parse_diff(history.reviewed, source="staged")
+    edited = parse_diff(history.edited, source="staged, one hunk edited")
+    with tempfile.TemporaryDirectory() as scratch:
+        warnings: list[str] = []
+        with open_cache(Path(scratch) / "cache.sqlite3", warn=warnings.append) as cache:
+            numbers = _rereview("hook", first, edited, edited, history, settings, cache)
+        if warnings:
+            raise SystemExit(f"the review cache was not usable: {warnings}")
+    return numbers
+
+
+def _rereview(
+    path: str,
+    first: Diff,
+    second: Diff,
+    whole_second: Diff,
+    history: _History,
+    settings: Settings,
+    cache: ReviewCache | None,
+) -> RereviewNumbers:
+    """Review ``first``, then ``second`` (narrowed, or served by ``cache``), on one local API."""
+    from reviewer import engine
+    from reviewer.config import Config
+    from tests.fakes.messages_api import LatencyProfile, MessagesAPI, markers_responder
+    from tests.fakes.request_format import added_lines_in_request
+
+    config = Config(
+        request_token_budget=settings.request_token_budget,
+        concurrency=settings.concurrency,
+        max_requests=1000,
+    )
+    pr = engine.PullRequestText(title=f"Update to {settings.release.label}")
+    latency = LatencyProfile(settings.latency_ms, settings.jitter_ms, seed=11)
+    with MessagesAPI(
+        markers_responder(extract=added_lines_in_request),
+        latency=latency,
+        min_cacheable_tokens=settings.min_cacheable_tokens,
+    ) as api:
+        first_review = _review_once(first, config, pr, cache, api.base_url)
+        first_records = _answered(api.requests)
+        prepared = engine.prepare(second, config, pr, cache=cache)
+        second_review = _review_prepared(prepared, config, cache, api.base_url)
+        second_records = _answered(api.requests)[len(first_records) :]
+    if first_review.not_reviewed or second_review.not_reviewed:
+        raise SystemExit(f"a {path} review was incomplete")
+    changed = _changed_hunks(first, whole_second)
+    return RereviewNumbers(
+        path=path,
+        edited=history.where,
+        first_requests=len(first_records),
+        first_billed_input=_billed(first_records),
+        first_cost_usd=first_review.usage.cost_usd,
+        requests=len(second_records),
+        files_sent=len(prepared.plan.reviewed_files),
+        hunks_sent=sum(request.hunks for request in prepared.plan.requests),
+        changed_hunks=len(changed),
+        billed_input=_billed(second_records),
+        cost_usd=second_review.usage.cost_usd,
+        prompt_billed=_prompt_as_billed(second_records[0]),
+        changed_hunk_tokens=sum(_fake_tokens(_hunk_text(hunk)) for hunk in changed),
+    )
+
+
+def _review_once(
+    diff: Diff,
+    config: Config,
+    pr: PullRequestText,
+    cache: ReviewCache | None,
+    base_url: str,
+) -> Review:
+    from reviewer import engine
+
+    return _review_prepared(engine.prepare(diff, config, pr, cache=cache), config, cache, base_url)
+
+
+def _review_prepared(
+    prepared: Prepared, config: Config, cache: ReviewCache | None, base_url: str
+) -> Review:
+    import asyncio
+
+    from reviewer import engine
+    from reviewer.model import ClientSettings, make_client
+    from tests.fakes.messages_api import FAKE_API_KEY
+
+    async def review() -> Review:
+        # The client's connections belong to this event loop: close them before it ends.
+        client = make_client(ClientSettings(api_key=FAKE_API_KEY, base_url=base_url, max_retries=0))
+        try:
+            return await engine.review(prepared, config, client, cache=cache)
+        finally:
+            await client.sdk.close()
+
+    return asyncio.run(review())
+
+
+def _answered(records: Sequence[RecordedRequest]) -> list[RecordedRequest]:
+    return [r for r in records if r.path == "/v1/messages" and r.status == 200]
+
+
+def _billed(records: Sequence[RecordedRequest]) -> float:
+    return sum(
+        a.input_tokens
+        + CACHE_WRITE * a.cache_creation_input_tokens
+        + CACHE_READ * a.cache_read_input_tokens
+        for a in (r.cache for r in records)
+        if a is not None
+    )
+
+
+def _prompt_as_billed(record: RecordedRequest) -> float:
+    """The fixed prompt (system + run context) of ``record``, billed as the API billed it.
+
+    The cache covers at most the prompt's last breakpoint, the end of the run
+    context: what was read is billed at 0.1x, what was written at 1.25x, the
+    rest of the prompt (below the minimum cacheable length, say) at 1x.
+    """
+    from tests.fakes.messages_api import read_prompt
+
+    accounting = record.cache
+    if accounting is None:
+        raise SystemExit("the re-review's request was not answered with a message")
+    prompt_tokens = read_prompt(record.body).breakpoints[-1].tokens
+    read, written = accounting.cache_read_input_tokens, accounting.cache_creation_input_tokens
+    return CACHE_READ * read + CACHE_WRITE * written + (prompt_tokens - read - written)
+
+
+def _changed_hunks(before: Diff, after: Diff) -> list[Hunk]:
+    """Hunks of ``after`` whose path and content (not position) ``before`` does not have."""
+    seen = {
+        (file.path, _hunk_text(hunk, numbered=False))
+        for file in before.files
+        for hunk in file.hunks
+    }
+    return [
+        hunk
+        for file in after.files
+        for hunk in file.hunks
+        if (file.path, _hunk_text(hunk, numbered=False)) not in seen
+    ]
+
+
+def _hunk_text(hunk: Hunk, *, numbered: bool = True) -> str:
+    head = hunk.header if numbered else hunk.section
+    return "\n".join([head, *(line.kind.value + line.text for line in hunk.lines)]) + "\n"
+
+
+def _fake_tokens(text: str) -> int:
+    from tests.fakes.messages_api import estimate_tokens
+
+    return estimate_tokens(text)
+
+
 # --------------------------------------------------------------------------- parse + plan
 
 
@@ -481,6 +761,7 @@ def measure(settings: Settings) -> Results:
         diff_bytes=len(diff_text.encode("utf-8")),
         review=measure_review(diff_text, settings),
         throughput=measure_throughput(diff_text, settings),
+        rereviews=measure_rereviews(settings),
     )
 
 
@@ -569,22 +850,43 @@ def render_table(results: Results) -> str:
             "",
             "",
         ),
-        (
-            "re-review after a one-file push (Action)",
-            "TODO: pending, needs the Action's incremental review",
-            "≤ 1.2× changed hunks + prompt",
-            "pending",
-        ),
-        (
-            "re-review after editing one hunk (hook)",
-            "TODO: pending, needs the hook's hunk cache",
-            "≤ 1.2× changed hunks + prompt",
-            "pending",
-        ),
     ]
+    rows += [row for rereview in results.rereviews for row in _rereview_rows(rereview)]
     lines = ["| measure | result | target | |", "| --- | --- | --- | --- |"]
     lines += [f"| {' | '.join(cell.replace('|', '/') for cell in row)} |" for row in rows]
     return "\n".join(lines)
+
+
+def _rereview_rows(n: RereviewNumbers) -> list[tuple[str, str, str, str]]:
+    title = {
+        "Action": "re-review after a one-file push (Action)",
+        "hook": "re-review after editing one hunk (hook)",
+    }[n.path]
+    return [
+        (
+            title,
+            f"{n.requests} request for {n.files_sent} file, {n.hunks_sent} hunk "
+            f"({n.changed_hunks} changed; edit at {n.edited}): "
+            f"{n.billed_input:,.0f} billed-equivalent input tokens, ${n.cost_usd:.4f}",
+            "",
+            "",
+        ),
+        (
+            "  vs changed hunks + prompt",
+            f"{n.ratio:.2f}× of {n.target_input:,.0f} (prompt as billed "
+            f"{n.prompt_billed:,.0f} + changed hunks {n.changed_hunk_tokens:,})",
+            f"≤ {REREVIEW_TARGET}×",
+            _verdict(n.ratio <= REREVIEW_TARGET),
+        ),
+        (
+            "  vs the first review",
+            f"{n.billed_input / n.first_billed_input:.3f}× of {n.first_billed_input:,.0f} "
+            f"input tokens ({n.first_requests} requests); cost "
+            f"{n.cost_usd / n.first_cost_usd:.3f}× of ${n.first_cost_usd:.4f}",
+            "",
+            "",
+        ),
+    ]
 
 
 def _verdict(met: bool) -> str:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from reviewer.action_batch import BatchWait
     from reviewer.config import Config
     from reviewer.diff import Diff
     from reviewer.engine import PullRequestText
@@ -99,7 +100,8 @@ def run_action(args: argparse.Namespace) -> int:
         return 0
     repository = github_event.require_repository(environment)
     config = _config(inputs, environment)
-    if inputs.anthropic_api_key is None:
+    # Bedrock and Vertex AI take the cloud's credentials from the environment, not a key.
+    if inputs.anthropic_api_key is None and config.provider == "anthropic":
         if event.is_fork and environment.event_name == "pull_request":
             notice(FORK_WITHOUT_KEY, sys.stdout)
             append_step_summary(environment.step_summary, f"## Code review\n\n{FORK_WITHOUT_KEY}")
@@ -158,7 +160,7 @@ class _Run:
     environment: ActionEnvironment
     inputs: ActionInputs
     config: Config
-    api_key: str
+    api_key: str | None
 
     def review(self, pull: PullRequest) -> int:
         from reviewer.github_marker import read_history
@@ -178,7 +180,8 @@ class _Run:
             notice(scope.notes[0], sys.stdout)
             self._finish(scope.notes[0], findings=0, url="")
             return 0
-        review = _run_model(scope.diff, self.config, _pr_text(info), self.api_key)
+        batch = self._batch_wait(info)
+        review = _run_model(scope.diff, self.config, _pr_text(info), self.api_key, batch)
         review = dataclasses.replace(review, skipped=review.skipped + fetched.skipped)
         if review.service_failure is not None:
             return self._service_failed(review)
@@ -186,6 +189,20 @@ class _Run:
         outcome = pull.post(draft)
         self._report(draft, outcome)
         return self._exit_code(review)
+
+    def _batch_wait(self, info: PullRequestInfo) -> BatchWait | None:
+        """How to wait for the model stage's batch; None: stream the requests as usual."""
+        if not self.inputs.batch:
+            return None
+        from reviewer.action_batch import BatchWait
+        from reviewer.batch_command import state_dir
+
+        return BatchWait(
+            poll_seconds=self.inputs.batch_poll_seconds,
+            timeout_minutes=self.inputs.batch_timeout_minutes,
+            state_dir=state_dir(None),
+            source=f"{info.repository}#{info.number}",
+        )
 
     def _draft(
         self, review: Review, history: History, scope: _Scope, diff: Diff, head_sha: str
@@ -285,22 +302,22 @@ def _scope(pull: PullRequest, history: History, diff: Diff) -> _Scope:
     return _Scope(narrowed, (f"Incremental review: the changes since {since}, in {files}.",))
 
 
-def _run_model(diff: Diff, config: Config, pr: PullRequestText, api_key: str) -> Review:
+def _run_model(
+    diff: Diff, config: Config, pr: PullRequestText, api_key: str | None, batch: BatchWait | None
+) -> Review:
     import asyncio
 
     from reviewer import engine
-    from reviewer.model import ClientSettings, make_client
+    from reviewer.cli import anthropic_client
 
     prepared = engine.prepare(diff, config, pr)
     if not prepared.requests:
         return engine.assemble(prepared, config, [])
-    client = make_client(
-        ClientSettings(
-            api_key=api_key,
-            timeout_s=float(config.timeout_seconds),
-            max_retries=config.max_retries,
-        )
-    )
+    client = anthropic_client(config, api_key)
+    if batch is not None:
+        from reviewer.action_batch import review_as_batch
+
+        return asyncio.run(review_as_batch(client, prepared, config, diff=diff, pr=pr, wait=batch))
     return asyncio.run(engine.review(prepared, config, client))
 
 

@@ -268,23 +268,49 @@ def _review(diff: Diff, config: Config, cache: ReviewCache | None) -> Review:
         return asyncio.run(engine.review(prepared, config, client, on_result=advance, cache=cache))
 
 
-def anthropic_client(config: Config) -> Client:
-    """The SDK client, keyed from ANTHROPIC_API_KEY; a usage error without one."""
+def anthropic_client(config: Config, api_key: str | None = None) -> Client:
+    """The SDK client of the configured provider; a usage error without what it needs.
+
+    The Anthropic API takes ``api_key``, else ANTHROPIC_API_KEY. Bedrock and Vertex AI
+    take their cloud's credentials, which their libraries find in the environment.
+    """
+    from reviewer.config import provider_target
     from reviewer.model import ClientSettings, make_client
 
-    api_key = os.environ.get("ANTHROPIC_API_KEY", "").strip()
-    if not api_key:
-        raise UsageError(
-            "ANTHROPIC_API_KEY is not set",
-            hint="export ANTHROPIC_API_KEY=..., or add --dry-run to see the plan without a key",
-        )
+    target = provider_target(config, os.environ)
+    vertex = target.provider == "vertex"
     return make_client(
         ClientSettings(
-            api_key=api_key,
+            api_key=_key_for(target.provider, api_key),
+            provider=target.provider,
+            aws_region=target.aws_region,
+            gcp_project=target.gcp_project,
+            gcp_region=target.gcp_region,
+            gcp_access_token=_environment("GOOGLE_OAUTH_ACCESS_TOKEN") if vertex else None,
+            model_id_override=config.provider_model_id,
             timeout_s=float(config.timeout_seconds),
             max_retries=config.max_retries,
         )
     )
+
+
+def _key_for(provider: str, given: str | None) -> str | None:
+    """The API key the provider's client takes; Vertex AI has none."""
+    if provider == "bedrock":
+        return _environment("AWS_BEARER_TOKEN_BEDROCK")  # else AWS credentials sign requests
+    if provider == "vertex":
+        return None
+    key = given or _environment("ANTHROPIC_API_KEY")
+    if key is None:
+        raise UsageError(
+            "ANTHROPIC_API_KEY is not set",
+            hint="export ANTHROPIC_API_KEY=..., or add --dry-run to see the plan without a key",
+        )
+    return key
+
+
+def _environment(name: str) -> str | None:
+    return os.environ.get(name, "").strip() or None
 
 
 def _emit(args: argparse.Namespace, review: Review, diff: Diff) -> None:

@@ -9,12 +9,13 @@ wrong types are errors naming the file, the line where known, and the key.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reviewer.catalog import DEFAULT_MODEL, model_info
+from reviewer.catalog import DEFAULT_MODEL, PROVIDERS, Provider, model_info
 from reviewer.errors import ConfigError
 from reviewer.values import Severity
 
@@ -41,6 +42,11 @@ class Config:
     # `reviewer hook` only: its own threshold, so a CI's fail_on does not block commits
     hook_fail_on: Severity | None = Severity.MAJOR
     hook_require_key: bool = False  # True: no ANTHROPIC_API_KEY fails the hook instead of passing
+    provider: Provider = "anthropic"  # who serves the model: the Anthropic API, Bedrock, Vertex AI
+    aws_region: str | None = None  # bedrock; None: AWS_REGION, else AWS_DEFAULT_REGION
+    gcp_project: str | None = None  # vertex; None: ANTHROPIC_VERTEX_PROJECT_ID
+    gcp_region: str | None = None  # vertex; None: CLOUD_ML_REGION
+    provider_model_id: str | None = None  # sent instead of the catalog's id for the provider
     source: str = "defaults"  # where the values came from, for messages
 
     def with_overrides(self, **changes: Any) -> Config:
@@ -62,6 +68,56 @@ def _severity(raw: object, *, source: str, key: str) -> Severity:
         raise ConfigError(
             f"must be one of {choices}, got {raw!r}", source=source, key=key
         ) from None
+
+
+@dataclass(frozen=True)
+class ProviderTarget:
+    """Where requests go: the provider and its location, with environment fallbacks applied."""
+
+    provider: Provider
+    aws_region: str | None = None  # set for bedrock
+    gcp_project: str | None = None  # set for vertex
+    gcp_region: str | None = None  # set for vertex
+
+
+# The SDK's own variables (anthropic/lib/bedrock/_client.py, lib/vertex/_client.py), so a
+# machine already set up for the SDK needs no configuration beyond `provider`.
+_ENV_FALLBACKS: Mapping[str, tuple[str, ...]] = {
+    "aws_region": ("AWS_REGION", "AWS_DEFAULT_REGION"),
+    "gcp_project": ("ANTHROPIC_VERTEX_PROJECT_ID",),
+    "gcp_region": ("CLOUD_ML_REGION",),
+}
+
+
+def provider_target(config: Config, env: Mapping[str, str]) -> ProviderTarget:
+    """The configured provider's location; a ConfigError naming the key when one is missing."""
+    if config.provider == "bedrock":
+        return ProviderTarget("bedrock", aws_region=_located(config, env, "aws_region"))
+    if config.provider == "vertex":
+        return ProviderTarget(
+            "vertex",
+            gcp_project=_located(config, env, "gcp_project"),
+            gcp_region=_located(config, env, "gcp_region"),
+        )
+    return ProviderTarget("anthropic")
+
+
+def _located(config: Config, env: Mapping[str, str], key: str) -> str:
+    configured: str | None = getattr(config, key)
+    if configured is not None:
+        return configured
+    variables = _ENV_FALLBACKS[key]
+    for name in variables:
+        value = env.get(name, "").strip()
+        if value:
+            checked: str = _PARSERS[key](value, f"environment variable {name}", key)
+            return checked
+    raise ConfigError(
+        f"provider {config.provider} needs this key: set it in the configuration, "
+        f"or set {' or '.join(variables)}",
+        source=config.source,
+        key=key,
+    )
 
 
 def load_config(explicit: Path | None, repo_root: Path | None) -> Config:
@@ -201,6 +257,34 @@ def _flag(raw: object, source: str, key: str) -> bool:
     return raw
 
 
+def _provider(raw: object, source: str, key: str) -> Provider:
+    for provider in PROVIDERS:
+        if raw == provider:
+            return provider
+    choices = ", ".join(PROVIDERS)
+    raise ConfigError(f"must be one of {choices}, got {raw!r}", source=source, key=key)
+
+
+# Each value goes into a URL (a host name or a path segment), so only the characters
+# the providers use are accepted: AWS regions like us-east-1, Vertex regions like
+# us-east5 or global, project ids (optionally domain-scoped, example.com:my-project).
+_AWS_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")
+_GCP_REGION = re.compile(r"[a-z][a-z0-9-]*[a-z0-9]")
+_GCP_PROJECT = re.compile(r"([a-z0-9.-]+:)?[a-z][a-z0-9-]{4,28}[a-z0-9]")
+_PROVIDER_MODEL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@/-]*")
+
+
+def _optional_matching(pattern: re.Pattern[str], what: str) -> Callable[[object, str, str], Any]:
+    def parse(raw: object, source: str, key: str) -> str | None:
+        if raw is None:  # YAML null, and the unset value in a saved batch state
+            return None
+        if not isinstance(raw, str) or not pattern.fullmatch(raw):
+            raise ConfigError(f"must be {what}, got {raw!r}", source=source, key=key)
+        return raw
+
+    return parse
+
+
 _PARSERS: dict[str, Callable[[object, str, str], Any]] = {
     "model": _model,
     "max_comments": _int_in(0, 1000),
@@ -218,6 +302,13 @@ _PARSERS: dict[str, Callable[[object, str, str], Any]] = {
     "timeout_seconds": _int_in(10, 3600),
     "hook_fail_on": _fail_on,
     "hook_require_key": _flag,
+    "provider": _provider,
+    "aws_region": _optional_matching(_AWS_REGION, "an AWS region such as us-east-1"),
+    "gcp_project": _optional_matching(_GCP_PROJECT, "a Google Cloud project id"),
+    "gcp_region": _optional_matching(_GCP_REGION, "a Vertex AI region such as us-east5"),
+    "provider_model_id": _optional_matching(
+        _PROVIDER_MODEL_ID, "a model id such as anthropic.claude-sonnet-5-5-v1:0"
+    ),
 }
 
 assert set(_PARSERS) | {"source"} == {f.name for f in dataclasses.fields(Config)}, "keep in sync"

@@ -10,6 +10,7 @@ for JavaScript and Docker actions; action.yml sets them for the composite step.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,6 +22,9 @@ from reviewer.errors import InputError
 PULL_REQUEST_EVENTS = frozenset({"pull_request", "pull_request_target"})
 REVIEWED_ACTIONS = frozenset({"opened", "synchronize", "reopened", "ready_for_review"})
 DEFAULT_API_URL = "https://api.github.com"
+DEFAULT_BATCH_POLL_SECONDS = 30.0
+# A batch may take up to 24 hours; a job should not hold a runner that long by default.
+DEFAULT_BATCH_TIMEOUT_MINUTES = 60.0
 _REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 
 
@@ -46,6 +50,9 @@ class ActionInputs:
     review_drafts: bool
     review_bots: bool
     request_changes: bool
+    batch: bool = False  # send the requests as one Message Batch and wait for it
+    batch_poll_seconds: float = DEFAULT_BATCH_POLL_SECONDS
+    batch_timeout_minutes: float = DEFAULT_BATCH_TIMEOUT_MINUTES
 
 
 @dataclass(frozen=True)
@@ -96,6 +103,11 @@ def read_inputs(env: Mapping[str, str]) -> ActionInputs:
         review_drafts=_flag(env, "INPUT_REVIEW_DRAFTS"),
         review_bots=_flag(env, "INPUT_REVIEW_BOTS"),
         request_changes=_flag(env, "INPUT_REQUEST_CHANGES"),
+        batch=_flag(env, "INPUT_BATCH"),
+        batch_poll_seconds=_positive(env, "INPUT_BATCH_POLL_SECONDS", DEFAULT_BATCH_POLL_SECONDS),
+        batch_timeout_minutes=_positive(
+            env, "INPUT_BATCH_TIMEOUT_MINUTES", DEFAULT_BATCH_TIMEOUT_MINUTES
+        ),
     )
 
 
@@ -208,3 +220,16 @@ def _count(env: Mapping[str, str], name: str) -> int | None:
     if not value.isdigit():
         raise InputError(f"{name} must be a whole number, got {value!r}")
     return int(value)
+
+
+def _positive(env: Mapping[str, str], name: str, default: float) -> float:
+    value = _value(env, name)
+    if value is None:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number) or number <= 0:
+        raise InputError(f"{name} must be a positive number, got {value!r}")
+    return number

@@ -154,20 +154,14 @@ def _review(diff: Diff, config: Config, cache: ReviewCache | None) -> Review:
     prepared = engine.prepare(diff, config, cache=cache)
     if not prepared.requests:
         return engine.assemble(prepared, config, [])
-    api_key = os.environ.get(API_KEY_VARIABLE, "").strip()
-    if not api_key:
+    # Bedrock and Vertex AI take their cloud's credentials; only the Anthropic API needs a key.
+    if config.provider == "anthropic" and not os.environ.get(API_KEY_VARIABLE, "").strip():
         return _without_model(prepared, config)
     import asyncio
 
-    from reviewer.model import ClientSettings, make_client
+    from reviewer.cli import anthropic_client
 
-    client = make_client(
-        ClientSettings(
-            api_key=api_key,
-            timeout_s=float(config.timeout_seconds),
-            max_retries=config.max_retries,
-        )
-    )
+    client = anthropic_client(config)
     # No progress bar: pre-commit captures the output, and replays it only on failure.
     return asyncio.run(engine.review(prepared, config, client, cache=cache))
 

@@ -8,27 +8,33 @@ write); and streaming has no ceiling on ``max_tokens``.
 Retries are the SDK's (``max_retries``, backoff honouring ``retry-after``); there
 is no second retry loop here. SDK errors are translated once, below, into
 reviewer's own types, keeping the request id.
+
+The model can be served by the Anthropic API, Amazon Bedrock or Google Vertex AI,
+each through the SDK's own client; boto3 and google-auth are imported only when
+their provider is chosen.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
+import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-from reviewer.catalog import ModelInfo, priced_usage
-from reviewer.errors import AuthError, ServiceError
+from reviewer.catalog import ModelInfo, Provider, priced_usage
+from reviewer.errors import AuthError, ServiceError, UsageError
 from reviewer.schema import FINDINGS_SCHEMA, ModelAnswer, SchemaViolation, parse_answer
 from reviewer.values import Usage
 
 if TYPE_CHECKING:
-    from anthropic import AsyncAnthropic
+    from anthropic import AsyncAnthropic, AsyncAnthropicBedrock, AsyncAnthropicVertex
     from anthropic.types import Message
 
-    Client = AsyncAnthropic  # what the engine passes around without importing anthropic
+    SdkClient: TypeAlias = AsyncAnthropic | AsyncAnthropicBedrock | AsyncAnthropicVertex
 
 DEFAULT_TIMEOUT_S = 300.0
 DEFAULT_MAX_RETRIES = 4
@@ -55,21 +61,135 @@ class ModelResult:
 
 @dataclass(frozen=True)
 class ClientSettings:
-    api_key: str
-    base_url: str | None = None  # None: the SDK reads ANTHROPIC_BASE_URL, else the public API
+    # anthropic: the API key; bedrock: a Bedrock API key (AWS_BEARER_TOKEN_BEDROCK), used
+    # instead of signing with AWS credentials; vertex: unused
+    api_key: str | None = None
+    # None: the SDK reads ANTHROPIC_BASE_URL, ANTHROPIC_BEDROCK_BASE_URL or
+    # ANTHROPIC_VERTEX_BASE_URL (by provider), else the provider's public endpoint
+    base_url: str | None = None
     timeout_s: float = DEFAULT_TIMEOUT_S
     max_retries: int = DEFAULT_MAX_RETRIES
+    provider: Provider = "anthropic"
+    aws_region: str | None = None  # bedrock: required
+    gcp_project: str | None = None  # vertex: required
+    gcp_region: str | None = None  # vertex: required
+    # vertex: an OAuth access token; None: google-auth's Application Default Credentials
+    gcp_access_token: str | None = None
+    model_id_override: str | None = None  # sent instead of the catalog's id for the provider
 
 
-def make_client(settings: ClientSettings) -> AsyncAnthropic:
-    from anthropic import AsyncAnthropic
+@dataclass(frozen=True)
+class ModelClient:
+    """An SDK client and what requests through it need: the provider, to pick model ids."""
 
-    return AsyncAnthropic(
+    sdk: SdkClient
+    provider: Provider = "anthropic"
+    model_id_override: str | None = None
+
+    def model_id(self, model: ModelInfo) -> str:
+        return self.model_id_override or model.id_for(self.provider)
+
+
+Client: TypeAlias = ModelClient  # what the engine passes around without importing anthropic
+
+# What each provider is called in messages, and where to look when it refuses credentials.
+_SERVICE: Mapping[Provider, str] = {
+    "anthropic": "the Anthropic API",
+    "bedrock": "Amazon Bedrock",
+    "vertex": "Google Vertex AI",
+}
+_CREDENTIALS_HINT: Mapping[Provider, str] = {
+    "anthropic": "check ANTHROPIC_API_KEY",
+    "bedrock": "check the AWS credentials (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE "
+    "or AWS_BEARER_TOKEN_BEDROCK), and that the model is enabled for the account in aws_region",
+    "vertex": "check the Google credentials (GOOGLE_OAUTH_ACCESS_TOKEN, or Application Default "
+    "Credentials via GOOGLE_APPLICATION_CREDENTIALS), and that the model is enabled in "
+    "gcp_project",
+}
+# The library each provider's client needs: (module, distribution, the extra that installs it)
+_LIBRARY: Mapping[Provider, tuple[str, str, str]] = {
+    "bedrock": ("boto3", "boto3", "reviewer[bedrock]"),
+    "vertex": ("google.auth", "google-auth", "reviewer[vertex]"),
+}
+
+
+def make_client(settings: ClientSettings) -> ModelClient:
+    """The configured provider's SDK client; its credentials library imported only now."""
+    if settings.provider == "bedrock":
+        sdk: SdkClient = _bedrock_client(settings)
+    elif settings.provider == "vertex":
+        sdk = _vertex_client(settings)
+    else:
+        from anthropic import AsyncAnthropic
+
+        sdk = AsyncAnthropic(
+            api_key=settings.api_key,
+            base_url=settings.base_url,
+            timeout=settings.timeout_s,
+            max_retries=settings.max_retries,
+        )
+    return ModelClient(sdk, settings.provider, settings.model_id_override)
+
+
+def _bedrock_client(settings: ClientSettings) -> AsyncAnthropicBedrock:
+    from anthropic import AsyncAnthropicBedrock
+
+    # boto3 signs requests (SigV4) and botocore decodes the response stream, so it is
+    # needed even with a Bedrock API key.
+    _require_library("bedrock")
+    if settings.api_key is None:
+        _require_aws_credentials(settings.aws_region)
+    return AsyncAnthropicBedrock(
         api_key=settings.api_key,
+        aws_region=settings.aws_region,
         base_url=settings.base_url,
         timeout=settings.timeout_s,
         max_retries=settings.max_retries,
     )
+
+
+def _require_aws_credentials(region: str | None) -> None:
+    """Resolve AWS credentials now: without any, the SDK fails each request with a bare RuntimeError."""
+    boto3: Any = importlib.import_module("boto3")  # untyped, and optional: no static import
+
+    with translated_errors("bedrock"):
+        credentials = boto3.Session(region_name=region).get_credentials()
+    if credentials is None:
+        raise AuthError(
+            "no AWS credentials found for Amazon Bedrock",
+            hint=_CREDENTIALS_HINT["bedrock"],
+        )
+
+
+def _vertex_client(settings: ClientSettings) -> AsyncAnthropicVertex:
+    from anthropic import AsyncAnthropicVertex
+
+    if settings.gcp_access_token is None:
+        _require_library("vertex")  # google-auth finds and refreshes the credentials
+    if settings.gcp_project is None or settings.gcp_region is None:
+        raise UsageError("provider vertex needs gcp_project and gcp_region")
+    return AsyncAnthropicVertex(
+        project_id=settings.gcp_project,
+        region=settings.gcp_region,
+        access_token=settings.gcp_access_token,
+        base_url=settings.base_url,
+        timeout=settings.timeout_s,
+        max_retries=settings.max_retries,
+    )
+
+
+def _require_library(provider: Provider) -> None:
+    """Fail with the install command, rather than at the first request, when it is missing."""
+    module, distribution, extra = _LIBRARY[provider]
+    try:
+        found = importlib.util.find_spec(module) is not None  # finds it without importing it
+    except ModuleNotFoundError:  # a dotted name whose parent package is missing
+        found = False
+    if not found:
+        raise UsageError(
+            f"provider {provider} needs {distribution}, which is not installed",
+            hint=f"pip install '{extra}'",
+        )
 
 
 def request_params(request: ModelRequest, *, model: str, max_tokens: int) -> dict[str, Any]:
@@ -90,7 +210,7 @@ Progress = Callable[[ModelResult], None]
 
 
 async def run_requests(
-    client: AsyncAnthropic,
+    client: ModelClient,
     requests: Sequence[ModelRequest],
     *,
     model: ModelInfo,
@@ -131,7 +251,7 @@ async def run_requests(
 
 
 async def _run_one(
-    client: AsyncAnthropic,
+    client: ModelClient,
     request: ModelRequest,
     model: ModelInfo,
     max_tokens: int,
@@ -139,7 +259,7 @@ async def _run_one(
 ) -> ModelResult:
     started = time.monotonic()
     try:
-        message, request_id = await _stream(client, request, model.id, max_tokens, began)
+        message, request_id = await _stream(client, request, model, max_tokens, began)
     except ServiceError as exc:
         if isinstance(exc, AuthError):
             raise
@@ -164,15 +284,15 @@ async def _run_one(
 
 
 async def _stream(
-    client: AsyncAnthropic,
+    client: ModelClient,
     request: ModelRequest,
-    model: str,
+    model: ModelInfo,
     max_tokens: int,
     began: asyncio.Event | None,
 ) -> tuple[Message, str | None]:
-    params = request_params(request, model=model, max_tokens=max_tokens)
-    with translated_errors():
-        async with client.messages.stream(**params) as stream:
+    params = request_params(request, model=client.model_id(model), max_tokens=max_tokens)
+    with translated_errors(client.provider):
+        async with client.sdk.messages.stream(**params) as stream:
             async for _event in stream:
                 if began is not None:
                     began.set()
@@ -181,19 +301,20 @@ async def _stream(
 
 
 @contextlib.contextmanager
-def translated_errors() -> Iterator[None]:
-    """The one place SDK and transport errors become reviewer's, keeping the request id."""
+def translated_errors(provider: Provider = "anthropic") -> Iterator[None]:
+    """The one place SDK, transport and credential errors become reviewer's, keeping the request id."""
     import anthropic
     import httpx2
 
+    service = _SERVICE[provider]
     try:
         yield
     except (anthropic.AuthenticationError, anthropic.PermissionDeniedError) as exc:
         raise AuthError(
-            f"the Anthropic API refused the credentials ({exc.status_code}): {_api_message(exc)}",
+            f"{service} refused the credentials ({exc.status_code}): {_api_message(exc)}",
             request_id=exc.request_id,
             status=exc.status_code,
-            hint="check ANTHROPIC_API_KEY",
+            hint=_CREDENTIALS_HINT[provider],
         ) from None
     except anthropic.APIStatusError as exc:
         # An SSE `error` event mid-stream arrives as APIStatusError with status 200,
@@ -205,12 +326,32 @@ def translated_errors() -> Iterator[None]:
             status=exc.status_code,
         ) from None
     except anthropic.APIConnectionError as exc:
-        raise ServiceError(f"could not reach the Anthropic API: {exc.message}") from None
+        raise ServiceError(f"could not reach {service}: {exc.message}") from None
     except httpx2.TransportError as exc:
         # A stream cut mid-message surfaces as the transport's own error (not retried by the SDK).
         raise ServiceError(f"connection lost mid-response: {exc}") from None
     except anthropic.AnthropicError as exc:
         raise ServiceError(f"Anthropic SDK error: {exc}") from None
+    except _credential_errors() as exc:
+        # Raised while signing (botocore) or fetching a token (google-auth), before sending.
+        raise AuthError(
+            f"could not get credentials for {service}: {type(exc).__name__}: {exc}",
+            hint=_CREDENTIALS_HINT[provider],
+        ) from None
+
+
+def _credential_errors() -> tuple[type[BaseException], ...]:
+    """The credential libraries' base errors, of those imported: one never imported raised none."""
+    bases = (
+        ("botocore.exceptions", "BotoCoreError"),
+        ("google.auth.exceptions", "GoogleAuthError"),
+    )
+    found: list[type[BaseException]] = []
+    for module_name, class_name in bases:
+        module = sys.modules.get(module_name)
+        if module is not None:
+            found.append(getattr(module, class_name))
+    return tuple(found)
 
 
 def _api_message(exc: Any) -> str:
@@ -272,26 +413,39 @@ class BatchProgress:
         return self.processing + self.succeeded + self.errored + self.canceled + self.expired
 
 
+def require_batches(client: ModelClient) -> None:
+    """Message Batches are the Anthropic API's: the SDK refuses them for Bedrock and Vertex."""
+    if client.provider != "anthropic":
+        raise UsageError(
+            f"Message Batches (--batch) are not available with provider {client.provider}: "
+            "only the Anthropic API offers them",
+            hint="run without --batch, or set provider: anthropic",
+        )
+
+
 async def submit_batch(
-    client: AsyncAnthropic, requests: Sequence[ModelRequest], *, model: ModelInfo, max_tokens: int
+    client: ModelClient, requests: Sequence[ModelRequest], *, model: ModelInfo, max_tokens: int
 ) -> BatchProgress:
     """Submit every request as one Message Batch (half price; results within 24 hours)."""
+    require_batches(client)
+    model_id = client.model_id(model)
     items: list[Any] = [
-        {"custom_id": r.key, "params": request_params(r, model=model.id, max_tokens=max_tokens)}
+        {"custom_id": r.key, "params": request_params(r, model=model_id, max_tokens=max_tokens)}
         for r in requests
     ]
-    with translated_errors():
-        batch = await client.messages.batches.create(requests=items)
+    with translated_errors(client.provider):
+        batch = await client.sdk.messages.batches.create(requests=items)
     return _progress(batch)
 
 
-async def batch_progress(client: AsyncAnthropic, batch_id: str) -> BatchProgress:
-    with translated_errors():
-        return _progress(await client.messages.batches.retrieve(batch_id))
+async def batch_progress(client: ModelClient, batch_id: str) -> BatchProgress:
+    require_batches(client)
+    with translated_errors(client.provider):
+        return _progress(await client.sdk.messages.batches.retrieve(batch_id))
 
 
 async def wait_for_batch(
-    client: AsyncAnthropic,
+    client: ModelClient,
     batch_id: str,
     *,
     poll_seconds: float,
@@ -309,7 +463,7 @@ async def wait_for_batch(
 
 
 async def batch_results(
-    client: AsyncAnthropic,
+    client: ModelClient,
     batch_id: str,
     requests: Sequence[ModelRequest],
     *,
@@ -319,8 +473,9 @@ async def batch_results(
     """Results mapped back to the requests by custom_id; every request gets one."""
     by_key: dict[str, ModelResult] = {}
     wanted = {request.key: request for request in requests}
-    with translated_errors():
-        async for item in await client.messages.batches.results(batch_id):
+    require_batches(client)
+    with translated_errors(client.provider):
+        async for item in await client.sdk.messages.batches.results(batch_id):
             request = wanted.get(item.custom_id)
             if request is not None:
                 by_key[item.custom_id] = _batch_result(request, item.result, model, max_tokens)

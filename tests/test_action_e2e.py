@@ -454,6 +454,107 @@ def test_a_model_outage_posts_nothing_so_a_rerun_reviews_again(harness: Harness)
     assert run.outputs == {"findings": "0", "review_url": ""}
 
 
+# ---------------------------------------------------------------- batch mode
+
+STATE_MARKER = re.compile(r"<!-- reviewer:state .* -->\n")
+
+
+def _without_run_details(body: str) -> str:
+    """A review body without its cost footer and its marker (which holds a random run id)."""
+    return STATE_MARKER.sub("", FOOTER.sub("FOOTER\n", body))
+
+
+def _batch_submissions(harness: Harness) -> int:
+    return sum(
+        1 for r in harness.model.requests if r.method == "POST" and r.path == "/v1/messages/batches"
+    )
+
+
+def test_batch_input_posts_the_review_streaming_posts(harness: Harness) -> None:
+    harness.push(FIRST_PUSH)
+    harness.github.add_pull(PullSpec(number=8, head_ref="feature", title="Load data"))
+    harness.model.set_batch_polls(3)  # in progress twice, then ended
+    streamed = harness.run(number=7)
+    assert streamed.code == 0
+    messages_before = len(harness.model_prompts())
+
+    batched = harness.run(
+        number=8,
+        inputs={"batch": "true", "batch_poll_seconds": "0.05"},
+        environment={"REVIEWER_CACHE_DIR": str(harness.tmp / "cache")},
+    )
+
+    assert batched.code == 0, batched.stderr
+    assert _batch_submissions(harness) == 1
+    assert len(harness.model_prompts()) == messages_before  # nothing streamed
+    [stream_review] = harness.github.reviews(7)
+    [batch_review] = harness.github.reviews(8)
+    assert comments(batch_review) == comments(stream_review)
+    assert len(comments(batch_review)) == 3
+    assert _without_run_details(batch_review.body) == _without_run_details(stream_review.body)
+    assert "in_progress, 0/1 done" in batched.stderr
+    assert "ended, 1/1 done" in batched.stderr
+    # At half price: the batch review's footer costs less than the streamed one's.
+    cost = re.compile(r"cost \$(\d+\.\d{4})")
+    [streamed_cost] = cost.findall(stream_review.body)
+    [batched_cost] = cost.findall(batch_review.body)
+    assert float(batched_cost) < float(streamed_cost)
+
+
+def test_a_batch_past_its_timeout_exits_3_and_can_be_resumed_locally(harness: Harness) -> None:
+    harness.push(FIRST_PUSH)
+    harness.model.set_batch_polls(1_000_000)  # never ends while the job waits
+    cache_dir = harness.tmp / "cache"
+    run = harness.run(
+        inputs={"batch": "true", "batch_poll_seconds": "0.05", "batch_timeout_minutes": "0.005"},
+        environment={"REVIEWER_CACHE_DIR": str(cache_dir)},
+    )
+
+    assert run.code == 3
+    assert harness.reviews() == ()
+    assert _batch_submissions(harness) == 1
+    [batch_id] = set(re.findall(r"msgbatch_\w+", run.stderr))
+    assert f"Message Batch {batch_id} did not end within 0.005 minutes" in run.stderr
+    assert f"reviewer batch resume {batch_id}" in run.stderr
+    assert (cache_dir / "batches" / f"{batch_id}.json").is_file()
+
+    # The saved state lets the batch be finished elsewhere, with the same findings.
+    harness.model.set_batch_polls(1)
+    resumed = subprocess.run(
+        [sys.executable, "-m", "reviewer", "batch", "resume", batch_id, "--format", "json"],
+        env={
+            "PATH": os.environ["PATH"],
+            "HOME": str(harness.tmp / "home"),
+            "REVIEWER_CACHE_DIR": str(cache_dir),
+            "ANTHROPIC_API_KEY": FAKE_API_KEY,
+            "ANTHROPIC_BASE_URL": harness.model.base_url,
+        },
+        cwd=harness.tmp / "workspace",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    report = json.loads(resumed.stdout)
+    assert report["not_reviewed"] == []
+    found = sorted((f["path"], f["line"], f["title"]) for f in report["findings"])
+    assert found == [
+        ("app.py", 3, "eval() runs arbitrary code"),
+        ("app.py", 20, "Unresolved TODO"),
+        ("app.py", 35, "Possible hard-coded password"),
+    ]
+    assert _batch_submissions(harness) == 1  # resumed, not submitted again
+
+
+def test_batch_inputs_must_be_positive_numbers(harness: Harness) -> None:
+    harness.push(FIRST_PUSH)
+    run = harness.run(inputs={"batch": "true", "batch_timeout_minutes": "0"})
+    assert run.code == 2
+    assert "INPUT_BATCH_TIMEOUT_MINUTES must be a positive number, got '0'" in run.stderr
+    assert _batch_submissions(harness) == 0
+
+
 # ---------------------------------------------------------------- configuration
 
 

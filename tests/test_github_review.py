@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reviewer.diff import parse_diff
 from reviewer.errors import InputError
@@ -508,3 +511,29 @@ def test_skipped_files_reach_the_body() -> None:
     body = draft_review(review, diff=DIFF, state=state()).body()
     assert "| `big.bin` | GitHub sent no patch |" in body
     assert "No findings." in body
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    severities=st.lists(st.sampled_from(list(Severity)), max_size=6),
+    lines=st.lists(st.integers(min_value=1, max_value=40), min_size=6, max_size=6),
+    bodies=st.lists(
+        st.sampled_from(["APPROVE", "LGTM, approve this PR", '{"event": "APPROVE"}', "fine"]),
+        min_size=6,
+        max_size=6,
+    ),
+    threshold=st.sampled_from([None, *Severity]),
+)
+def test_no_answer_and_no_setting_makes_a_review_approve(
+    severities: list[Severity], lines: list[int], bodies: list[str], threshold: Severity | None
+) -> None:
+    # Whatever the model said (including "APPROVE" in every field it controls) and however
+    # the action is configured, the only events are COMMENT and REQUEST_CHANGES.
+    findings = [
+        dataclasses.replace(finding(line, severity=severity), title=body, body=body)
+        for severity, line, body in zip(severities, lines, bodies, strict=False)
+    ]
+    draft = draft_review(
+        review_of(*findings), diff=DIFF, state=state(), request_changes_at=threshold
+    )
+    assert draft.event in {"COMMENT", "REQUEST_CHANGES"}

@@ -14,7 +14,24 @@ What it models, and how:
 
 * **Endpoints.** ``POST /v1/messages`` (JSON, or SSE when ``stream`` is true) and
   ``POST /v1/messages/count_tokens``. Anything else is a 404 with the API's
-  error body. The key must arrive as ``Authorization: Bearer <key>`` (what SDK
+  error body.
+* **Providers.** The same messages, as the SDK's Bedrock and Vertex clients send
+  them (``anthropic/lib/bedrock/_client.py`` and ``lib/vertex/_client.py``,
+  ``_prepare_options``): the model moves from the body into the path and
+  ``anthropic_version`` into the body. Amazon Bedrock: ``POST /model/{model}/invoke``
+  (JSON) and ``/model/{model}/invoke-with-response-stream``, which streams each
+  Messages event as a ``chunk`` message of AWS's binary event stream
+  (``application/vnd.amazon.eventstream``, see ``eventstream_message``), its JSON
+  payload ``{"bytes": base64 of the event's JSON}``, which is what the SDK's
+  ``AWSEventStreamDecoder`` (``lib/bedrock/_stream_decoder.py``, via botocore's
+  ``EventStreamJSONParser`` and the bedrock-runtime service model) decodes; an
+  SSE ``error`` event becomes an ``internalServerException`` message. The request
+  must carry a SigV4 ``Authorization: AWS4-HMAC-SHA256 Credential=...`` header
+  (its signature is not checked). Google Vertex AI: ``POST [/v1]/projects/{project}
+  /locations/{region}/publishers/anthropic/models/{model}:rawPredict`` (JSON) and
+  ``:streamRawPredict`` (SSE, ``stream`` stays in the body), with
+  ``Authorization: Bearer <vertex_access_token>``. Provider-specific error bodies
+  are modelled only for authentication; other errors use the Anthropic shape. The key must arrive as ``Authorization: Bearer <key>`` (what SDK
   2.13 sends, ``_client.py`` ``_api_key_auth``) or ``x-api-key``;
   ``anthropic-version`` must be present. ``temperature``/``top_p``/``top_k`` and
   a structured-output schema with an object lacking ``additionalProperties:
@@ -60,6 +77,7 @@ JSON line per request to ``--log``, and serves until SIGTERM.
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
 import importlib
 import json
@@ -73,7 +91,9 @@ import struct
 import sys
 import threading
 import time
+import urllib.parse
 import uuid
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
@@ -86,6 +106,10 @@ from typing import IO, Any, Final, Literal, TypeAlias
 # --------------------------------------------------------------------------- constants
 
 FAKE_API_KEY: Final = "sk-ant-fake-key"
+FAKE_VERTEX_ACCESS_TOKEN: Final = "ya29.fake-vertex-access-token"
+SIGV4_ALGORITHM: Final = "AWS4-HMAC-SHA256"
+EVENTSTREAM_CONTENT_TYPE: Final = "application/vnd.amazon.eventstream"
+SSE_CONTENT_TYPE: Final = "text/event-stream; charset=utf-8"
 DEFAULT_MIN_CACHEABLE_TOKENS: Final = 4096  # API-NOTES: undocumented for the 5.5 family
 MAX_CACHE_BREAKPOINTS: Final = 4
 CACHE_TTL_SECONDS: Final[Mapping[str, float]] = MappingProxyType({"5m": 300.0, "1h": 3600.0})
@@ -394,9 +418,13 @@ class RecordedRequest:
     status: int | None  # the status decided on arrival; None when the connection was reset
     fault: Fault | None = None
     cache: CacheAccounting | None = None  # None unless the request was answered with a message
+    provider: str = "anthropic"  # "bedrock" or "vertex" when it came by that provider's path
+    model: str | None = None  # for a provider's path: the model id taken from the path
 
     @property
     def stream(self) -> bool:
+        if self.provider == "bedrock":
+            return self.path.endswith("/invoke-with-response-stream")
         return isinstance(self.body, dict) and self.body.get("stream") is True
 
     def to_json(self) -> dict[str, Any]:
@@ -405,6 +433,8 @@ class RecordedRequest:
             "index": self.index,
             "method": self.method,
             "path": self.path,
+            "provider": self.provider,
+            "model": self.model,
             "request_id": self.request_id,
             "arrived_at": self.arrived_at,
             "status": self.status,
@@ -870,6 +900,53 @@ def sse_bytes(name: str, data: Mapping[str, Any]) -> bytes:
     return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
 
 
+def eventstream_message(headers: Mapping[str, str], payload: bytes) -> bytes:
+    """One message of AWS's binary event stream encoding.
+
+    The layout is the AWS spec's ("Event stream encoding", in the Amazon Transcribe
+    and S3 Select developer guides; botocore/eventstream.py decodes it): a prelude of
+    total length and headers length (big-endian uint32), the CRC32 of those 8 bytes,
+    the headers, the payload, then the CRC32 of everything before it. Each header is
+    its name's length (uint8), the name, the value type (7: string), the value's
+    length (uint16) and the value.
+    """
+    encoded_headers = b"".join(
+        struct.pack("!B", len(name.encode()))
+        + name.encode()
+        + struct.pack("!BH", 7, len(value.encode()))
+        + value.encode()
+        for name, value in headers.items()
+    )
+    total_length = 12 + len(encoded_headers) + len(payload) + 4
+    prelude = struct.pack("!II", total_length, len(encoded_headers))
+    message = prelude + struct.pack("!I", zlib.crc32(prelude)) + encoded_headers + payload
+    return message + struct.pack("!I", zlib.crc32(message))
+
+
+def bedrock_event_bytes(name: str, data: Mapping[str, Any]) -> bytes:
+    """A Messages stream event as Bedrock streams it: a ``chunk`` event, or an exception.
+
+    Header and member names are the bedrock-runtime service model's ``ResponseStream``
+    (botocore/data/bedrock-runtime/2023-09-30/service-2.json).
+    """
+    if name == "error":
+        error = data.get("error", {})
+        headers = {
+            ":message-type": "exception",
+            ":exception-type": "internalServerException",
+            ":content-type": "application/json",
+        }
+        return eventstream_message(headers, json.dumps({"message": error.get("message")}).encode())
+    event = json.dumps(data, ensure_ascii=False).encode()
+    payload = json.dumps({"bytes": base64.b64encode(event).decode("ascii")}).encode()
+    headers = {
+        ":event-type": "chunk",
+        ":content-type": "application/json",
+        ":message-type": "event",
+    }
+    return eventstream_message(headers, payload)
+
+
 def new_id(prefix: str) -> str:
     return f"{prefix}{uuid.uuid4().hex[:24]}"
 
@@ -911,6 +988,13 @@ class _Exchange:
         self.path = handler.path.split("?", 1)[0]
         self.headers = MappingProxyType({k.lower(): v for k, v in handler.headers.items()})
         self.raw_body = handler.rfile.read(int(handler.headers.get("content-length") or 0))
+        # How stream events go out: SSE, or Bedrock's event stream (``use_eventstream``).
+        self.encode_event: Callable[[str, Mapping[str, Any]], bytes] = sse_bytes
+        self.stream_content_type = SSE_CONTENT_TYPE
+
+    def use_eventstream(self) -> None:
+        self.encode_event = bedrock_event_bytes
+        self.stream_content_type = EVENTSTREAM_CONTENT_TYPE
 
     def send_json(
         self,
@@ -939,13 +1023,13 @@ class _Exchange:
         self._start(
             200,
             request_id,
-            "text/event-stream; charset=utf-8",
+            self.stream_content_type,
             {"transfer-encoding": "chunked", "cache-control": "no-cache"},
         )
         return self._write_headers({})
 
     def send_event(self, name: str, data: Mapping[str, Any]) -> bool:
-        payload = sse_bytes(name, data)
+        payload = self.encode_event(name, data)
         return self._write(b"%x\r\n%s\r\n" % (len(payload), payload))
 
     def end_events(self) -> None:
@@ -1006,14 +1090,84 @@ class _Incoming:
     body: Any
     arrived_at: float
     request_id: str
+    provider: ProviderPath | None = None  # set when the path is Bedrock's or Vertex's
 
     @property
     def route(self) -> str | None:
+        if self.provider is not None:
+            return MESSAGES_PATH
         if self.path.startswith(BATCHES_PATH):
             return BATCHES_PATH
         if self.method != "POST" or self.path not in (MESSAGES_PATH, COUNT_TOKENS_PATH):
             return None
         return self.path
+
+
+_BEDROCK_PATH: Final = re.compile(
+    r"/model/(?P<model>[^/]+)/(?P<action>invoke|invoke-with-response-stream)"
+)
+_VERTEX_PATH: Final = re.compile(
+    r"(?:/v1)?/projects/(?P<project>[^/]+)/locations/(?P<region>[^/]+)"
+    r"/publishers/anthropic/models/(?P<model>[^/:]+):(?P<action>rawPredict|streamRawPredict)"
+)
+
+
+@dataclass(frozen=True)
+class ProviderPath:
+    """A Messages request by a provider's path: who, which model, and whether it streams."""
+
+    provider: Literal["bedrock", "vertex"]
+    model: str
+    stream: bool | None  # Bedrock: the path says; Vertex: None, the body's `stream` says
+
+
+def provider_path(method: str, path: str) -> ProviderPath | None:
+    if method != "POST":
+        return None
+    bedrock = _BEDROCK_PATH.fullmatch(path)
+    if bedrock is not None:
+        stream = bedrock["action"] == "invoke-with-response-stream"
+        return ProviderPath("bedrock", urllib.parse.unquote(bedrock["model"]), stream)
+    vertex = _VERTEX_PATH.fullmatch(path)
+    if vertex is not None:
+        return ProviderPath("vertex", urllib.parse.unquote(vertex["model"]), None)
+    return None
+
+
+def provider_body(route: ProviderPath, body: object) -> dict[str, Any]:
+    """The Messages body the provider's request stands for; raises InvalidRequest."""
+    if not isinstance(body, dict):
+        raise InvalidRequest("The request body is not valid JSON.")
+    if not isinstance(body.get("anthropic_version"), str):
+        raise InvalidRequest("anthropic_version: Field required")
+    if "model" in body:  # the model is the path's; Bedrock rejects the extra key
+        raise InvalidRequest("model: Extra inputs are not permitted")
+    if route.provider == "bedrock" and "stream" in body:
+        raise InvalidRequest("stream: Extra inputs are not permitted")
+    messages = {key: value for key, value in body.items() if key != "anthropic_version"}
+    messages["model"] = route.model
+    if route.stream is not None:
+        messages["stream"] = route.stream
+    return messages
+
+
+def _provider_credentials_problem(
+    route: ProviderPath, headers: Mapping[str, str], vertex_access_token: str
+) -> str | None:
+    """Why the provider would refuse the request's credentials, or None."""
+    authorization = headers.get("authorization", "")
+    if route.provider == "bedrock":
+        # SigV4 (docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-signing-request.html):
+        # "AWS4-HMAC-SHA256 Credential=KEY/DATE/REGION/bedrock/aws4_request, SignedHeaders=...,
+        # Signature=..."; the signature itself is not verified here.
+        if not authorization.startswith(f"{SIGV4_ALGORITHM} Credential="):
+            return "Missing Authentication Token"
+        if "/bedrock/aws4_request" not in authorization or "x-amz-date" not in headers:
+            return "The request signature we calculated does not match the signature you provided."
+        return None
+    if authorization != f"Bearer {vertex_access_token}":
+        return "Request had invalid authentication credentials."
+    return None
 
 
 class _Rejected(Exception):
@@ -1047,6 +1201,7 @@ class MessagesAPI:
         clock: the time source for cache TTLs and ``arrived_at`` (not for latency sleeps).
         chunk_chars: characters per ``text_delta`` event.
         on_request: called with each RecordedRequest, in arrival order, under the lock.
+        vertex_access_token: the only Bearer token accepted on Vertex AI paths.
     """
 
     def __init__(
@@ -1061,11 +1216,13 @@ class MessagesAPI:
         clock: Callable[[], float] = time.monotonic,
         chunk_chars: int = 24,
         on_request: Callable[[RecordedRequest], None] | None = None,
+        vertex_access_token: str = FAKE_VERTEX_ACCESS_TOKEN,
     ) -> None:
         if chunk_chars < 1:
             raise ValueError("chunk_chars must be at least 1")
         self._responder = responder
         self._api_key = api_key
+        self._vertex_access_token = vertex_access_token
         self._clock = clock
         self._chunk_chars = chunk_chars
         self._on_request = on_request
@@ -1169,7 +1326,10 @@ class MessagesAPI:
             body=_json_or_none(exchange.raw_body),
             arrived_at=self._clock(),
             request_id=new_id("req_"),
+            provider=provider_path(exchange.method, exchange.path),
         )
+        if incoming.provider is not None and incoming.provider.provider == "bedrock":
+            exchange.use_eventstream()
         if incoming.route == BATCHES_PATH:
             self._batches.dispatch(exchange, incoming)
             return
@@ -1215,6 +1375,8 @@ class MessagesAPI:
         """Route, authenticate and validate, in the API's order; raise _Rejected."""
         if incoming.route is None:
             raise _Rejected(404, "Not found")
+        if incoming.provider is not None:
+            return self._admit_provider(incoming, incoming.provider)
         key = _presented_key(incoming.headers)
         if key is None:
             raise _Rejected(401, "x-api-key header is required")
@@ -1224,6 +1386,19 @@ class MessagesAPI:
             raise _Rejected(400, "anthropic-version: header is required")
         try:
             body = validate_body(incoming.body, counting=incoming.route == COUNT_TOKENS_PATH)
+            return body, read_prompt(body)
+        except InvalidRequest as invalid:
+            raise _Rejected(400, str(invalid)) from None
+
+    def _admit_provider(
+        self, incoming: _Incoming, route: ProviderPath
+    ) -> tuple[Mapping[str, Any], Prompt]:
+        problem = _provider_credentials_problem(route, incoming.headers, self._vertex_access_token)
+        if problem is not None:
+            # Bedrock answers 403 to a missing or bad signature, Vertex AI 401 to a bad token.
+            raise _Rejected(403 if route.provider == "bedrock" else 401, problem)
+        try:
+            body = validate_body(provider_body(route, incoming.body), counting=False)
             return body, read_prompt(body)
         except InvalidRequest as invalid:
             raise _Rejected(400, str(invalid)) from None
@@ -1344,6 +1519,7 @@ class MessagesAPI:
         fault: Fault | None = None,
         cache: CacheAccounting | None = None,
     ) -> None:
+        route = incoming.provider
         record = RecordedRequest(
             index=len(self._log),
             method=incoming.method,
@@ -1355,6 +1531,8 @@ class MessagesAPI:
             status=status,
             fault=fault,
             cache=cache,
+            provider=route.provider if route is not None else "anthropic",
+            model=route.model if route is not None else None,
         )
         self._log.append(record)
         if self._on_request is not None:
