@@ -90,16 +90,7 @@ def _add_review(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     review.add_argument(
         "--dry-run", action="store_true", help="plan and estimate cost; send nothing"
     )
-    review.add_argument("--config", metavar="PATH", type=Path, help="configuration file")
-    review.add_argument("--model", metavar="ID", help="model id (overrides the configuration)")
-    review.add_argument(
-        "--fail-on",
-        choices=FAIL_ON_CHOICES,
-        help="exit 1 when a finding reaches this severity (default: from config, else never)",
-    )
-    review.add_argument(
-        "--repo", metavar="DIR", type=Path, default=Path("."), help="repository (default: .)"
-    )
+    add_shared_options(review, fail_on_default="from config, else never")
     review.add_argument(
         "--batch",
         action="store_true",
@@ -112,12 +103,28 @@ def _add_review(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         metavar="S",
         help="with --batch: how often to check on the batch (default: 30)",
     )
-    review.add_argument(
+    review.set_defaults(run=run_review)
+
+
+def add_shared_options(parser: argparse.ArgumentParser, *, fail_on_default: str) -> None:
+    """The options `review` and `hook` share: configuration, model, threshold, repo, cache."""
+    from pathlib import Path
+
+    parser.add_argument("--config", metavar="PATH", type=Path, help="configuration file")
+    parser.add_argument("--model", metavar="ID", help="model id (overrides the configuration)")
+    parser.add_argument(
+        "--fail-on",
+        choices=FAIL_ON_CHOICES,
+        help=f"exit 1 when a finding reaches this severity (default: {fail_on_default})",
+    )
+    parser.add_argument(
+        "--repo", metavar="DIR", type=Path, default=Path("."), help="repository (default: .)"
+    )
+    parser.add_argument(
         "--no-cache",
         action="store_true",
         help="neither read nor write the local review cache: send every hunk",
     )
-    review.set_defaults(run=run_review)
 
 
 def run_review(args: argparse.Namespace) -> int:

@@ -56,9 +56,7 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
 
 
 def _add_hook(commands: argparse._SubParsersAction[Any]) -> None:
-    from pathlib import Path
-
-    from reviewer.cli import FAIL_ON_CHOICES
+    from reviewer.cli import add_shared_options
 
     hook = commands.add_parser(
         "hook",
@@ -67,21 +65,7 @@ def _add_hook(commands: argparse._SubParsersAction[Any]) -> None:
         "pushed commits (PRE_COMMIT_FROM_REF...PRE_COMMIT_TO_REF). Exits 1 when a finding "
         "reaches hook_fail_on (default: major), else 0.",
     )
-    hook.add_argument("--config", metavar="PATH", type=Path, help="configuration file")
-    hook.add_argument("--model", metavar="ID", help="model id (overrides the configuration)")
-    hook.add_argument(
-        "--fail-on",
-        choices=FAIL_ON_CHOICES,
-        help="exit 1 when a finding reaches this severity (default: hook_fail_on, else major)",
-    )
-    hook.add_argument(
-        "--repo", metavar="DIR", type=Path, default=Path("."), help="repository (default: .)"
-    )
-    hook.add_argument(
-        "--no-cache",
-        action="store_true",
-        help="neither read nor write the local review cache: send every hunk",
-    )
+    add_shared_options(hook, fail_on_default="hook_fail_on, else major")
     hook.set_defaults(run=run_hook)
 
 
