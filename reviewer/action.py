@@ -278,9 +278,7 @@ class _Run:
     def _exit_code(self, review: Review) -> int:
         from reviewer.errors import EXIT_FINDINGS, EXIT_OK
 
-        worst = review.worst()
-        fail_on = self.config.fail_on
-        return EXIT_FINDINGS if fail_on and worst and worst.at_least(fail_on) else EXIT_OK
+        return EXIT_FINDINGS if review.reaches(self.config.fail_on) else EXIT_OK
 
 
 def _scope(pull: PullRequest, history: History, diff: Diff) -> _Scope:

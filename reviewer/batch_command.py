@@ -108,11 +108,11 @@ def run_resume(args: argparse.Namespace) -> int:
 
     from reviewer import engine
     from reviewer.batch import digest, load_state
-    from reviewer.cli import _cache, _repo_root, anthropic_client, conclude
+    from reviewer.cli import anthropic_client, cache_scope, conclude, find_repo_root
     from reviewer.config import parse_fail_on
     from reviewer.diff import parse_diff
 
-    repo = _repo_root(args.repo)
+    repo = find_repo_root(args.repo)
     state = load_state(state_dir(repo), args.batch_id)
     config = state.config
     if args.fail_on is not None:
@@ -121,7 +121,7 @@ def run_resume(args: argparse.Namespace) -> int:
         )
     diff = parse_diff(state.diff_text, source=state.diff_source)
     pr = engine.PullRequestText(state.title, state.description)
-    with _cache(args, repo) as cache:
+    with cache_scope(args, repo) as cache:
         prepared = engine.prepare(diff, config, pr, cache=cache)
         submitted = {sha: key for key, sha in state.request_digests}
         # Match rebuilt requests to submitted ones by content, not position: a request
@@ -145,10 +145,10 @@ def run_status(args: argparse.Namespace) -> int:
     import asyncio
 
     from reviewer.batch import load_state
-    from reviewer.cli import _repo_root, anthropic_client
+    from reviewer.cli import anthropic_client, find_repo_root
     from reviewer.model import batch_progress
 
-    state = load_state(state_dir(_repo_root(args.repo)), args.batch_id)
+    state = load_state(state_dir(find_repo_root(args.repo)), args.batch_id)
     progress = asyncio.run(batch_progress(anthropic_client(state.config), state.batch_id))
     print(_describe(progress))
     return 0

@@ -130,13 +130,13 @@ def add_shared_options(parser: argparse.ArgumentParser, *, fail_on_default: str)
 def run_review(args: argparse.Namespace) -> int:
     from reviewer.diff import parse_diff
 
-    repo = _repo_root(args.repo)
+    repo = find_repo_root(args.repo)
     config = _config(args, repo)
     diff_text = _diff_text(args, repo)
     for warning in diff_text.warnings:
         print(f"reviewer: warning: {warning}", file=sys.stderr)
     diff = parse_diff(diff_text.text, source=diff_text.source)
-    with _cache(args, repo) as cache:
+    with cache_scope(args, repo) as cache:
         if args.dry_run:
             return _dry_run(args, diff, config, cache)
         if args.batch:
@@ -154,13 +154,10 @@ def conclude(args: argparse.Namespace, review: Review, diff: Diff, config: Confi
     if review.service_failure:
         print(f"reviewer: error: {review.service_failure}", file=sys.stderr)
         return EXIT_SERVICE
-    worst = review.worst()
-    if config.fail_on is not None and worst is not None and worst.at_least(config.fail_on):
-        return EXIT_FINDINGS
-    return EXIT_OK
+    return EXIT_FINDINGS if review.reaches(config.fail_on) else EXIT_OK
 
 
-def _repo_root(start: Path) -> Path | None:
+def find_repo_root(start: Path) -> Path | None:
     from reviewer.errors import GitError
     from reviewer.gitdiff import repo_root
 
@@ -170,7 +167,7 @@ def _repo_root(start: Path) -> Path | None:
         return None  # a diff file can be reviewed outside any repository
 
 
-class _cache:
+class cache_scope:
     """The local review cache of ``repo`` for the block; None with ``--no-cache``."""
 
     def __init__(self, args: argparse.Namespace, repo: Path | None) -> None:
@@ -199,16 +196,24 @@ def warn(message: str) -> None:
     print(f"reviewer: warning: {message}", file=sys.stderr)
 
 
-def _config(args: argparse.Namespace, repo: Path | None) -> Config:
-    import dataclasses
-
+def load_configuration(args: argparse.Namespace, repo: Path | None) -> Config:
+    """The configuration file's values with ``--model`` applied (review, hook, batch)."""
     from reviewer.catalog import model_info
-    from reviewer.config import load_config, parse_fail_on
+    from reviewer.config import load_config
 
     config = load_config(args.config, repo)
     if args.model is not None:
         model_info(args.model, source="--model")
         config = config.with_overrides(model=args.model)
+    return config
+
+
+def _config(args: argparse.Namespace, repo: Path | None) -> Config:
+    import dataclasses
+
+    from reviewer.config import parse_fail_on
+
+    config = load_configuration(args, repo)
     if args.fail_on is not None:
         config = dataclasses.replace(
             config, fail_on=parse_fail_on(args.fail_on, source="--fail-on")

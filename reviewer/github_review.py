@@ -98,10 +98,7 @@ def draft_review(
     severe; None (the default) always comments.
     """
     comments = tuple(c for c in (place(f, diff) for f in review.inline) if c is not None)
-    worst = review.worst()
-    asks_changes = (
-        request_changes_at is not None and worst is not None and worst.at_least(request_changes_at)
-    )
+    asks_changes = review.reaches(request_changes_at)
     return ReviewDraft(
         commit_sha=state.head_sha,
         event=REQUEST_CHANGES if asks_changes else COMMENT,

@@ -97,13 +97,10 @@ def run_hook(args: argparse.Namespace) -> int:
 
 
 def _config(args: argparse.Namespace, repo: Path) -> tuple[Config, Severity | None]:
-    from reviewer.catalog import model_info
-    from reviewer.config import load_config, parse_fail_on
+    from reviewer.cli import load_configuration
+    from reviewer.config import parse_fail_on
 
-    config = load_config(args.config, repo)
-    if args.model is not None:
-        model_info(args.model, source="--model")
-        config = config.with_overrides(model=args.model)
+    config = load_configuration(args, repo)
     if args.fail_on is not None:
         return config, parse_fail_on(args.fail_on, source="--fail-on")
     return config, config.hook_fail_on
@@ -211,10 +208,7 @@ def _quiet_details(review: Review) -> str:
 def _exit_code(review: Review, fail_on: Severity | None) -> int:
     from reviewer.errors import EXIT_FINDINGS, EXIT_OK
 
-    worst = review.worst()
-    if fail_on is not None and worst is not None and worst.at_least(fail_on):
-        return EXIT_FINDINGS
-    return EXIT_OK
+    return EXIT_FINDINGS if review.reaches(fail_on) else EXIT_OK
 
 
 def _warn(message: str) -> None:

@@ -141,6 +141,11 @@ class Review:
     def worst(self) -> Severity | None:
         return min((f.severity for f in self.findings), key=lambda s: s.rank, default=None)
 
+    def reaches(self, threshold: Severity | None) -> bool:
+        """Whether a finding is at least ``threshold`` severe (None: never)."""
+        worst = self.worst()
+        return threshold is not None and worst is not None and worst.at_least(threshold)
+
 
 @dataclass(frozen=True)
 class PlannedRequest:
