@@ -21,7 +21,7 @@ repository. One run measures:
   interleaved rounds, and the peak memory of each (tracemalloc, in a run of its
   own).
 
-* a re-review after a one-file push (the Action's path: `reviewer.incremental`
+* a re-review after a one-file push (the Action's path: `reviewer.github.incremental`
   narrows the pull request's diff to the hunks changed since the last reviewed
   head) and after editing one hunk (the hook's path: the local hunk cache,
   `reviewer.cache`, serves every unchanged hunk), both built with real commits
@@ -441,7 +441,7 @@ class _History:
 def measure_rereviews(settings: Settings) -> tuple[RereviewNumbers, ...]:
     """The Action's and the hook's re-review after a one-line edit, each against its first review.
 
-    Both call the stages the commands call (``reviewer.incremental.narrow`` as
+    Both call the stages the commands call (``reviewer.github.incremental.narrow`` as
     ``reviewer action`` does on a push; ``engine.prepare``/``engine.review``
     with the hunk cache as ``reviewer hook`` does) without GitHub or pre-commit
     around them: those add I/O, not requests.
@@ -503,7 +503,7 @@ def _edit_one_added_line(repo: Path, diff: Diff, package: str) -> str:
 
 def _action_rereview(history: _History, settings: Settings) -> RereviewNumbers:
     from reviewer.diff import parse_diff
-    from reviewer.incremental import ChangedSince, narrow
+    from reviewer.github.incremental import ChangedSince, narrow
 
     first = parse_diff(history.reviewed, source="first push")
     pr_diff = parse_diff(history.edited, source="second push")

@@ -1,18 +1,13 @@
-"""The review engine: diff in, Review out. The CLI, the Action and the hook call this.
+"""The review engine: diff in, Review out. Every command runs a review through ``run``.
 
-Order matters for safety: secrets are found and redacted before any prompt is
-built, so nothing that leaves the machine contains them.
-
-With a local review cache (`reviewer.cache`), each hunk is looked up before
-anything else: a hunk found there is neither scanned nor sent, its findings are
-re-based onto where the hunk is now. Only the rest is scanned and planned, so a
-run where everything is cached imports neither detect-secrets nor jinja2 nor
-the SDK. After the model answers, each request's findings go to the hunk they
-are anchored in; a finding on no hunk of its request (a file-level one, or one
-the model put on a file it was not shown) goes to the first hunk of its file in
-that request, else to the request's first hunk, so it comes back whenever that
-hunk is served. A hunk is stored only once every request that showed part of it
-succeeded; a failed request stores nothing.
+The pipeline, in order: files nobody reviews are set aside (``plan``), hunks
+reviewed before come from the local cache (``hunk_cache``), the rest is scanned
+for secrets and redacted (``secrets``) before any prompt is built, so nothing
+that leaves the machine contains them; it is cut into requests (``plan``,
+``prompt``), sent (``model``: streamed, or as one Message Batch, ``batch``),
+and what comes back is anchored to the diff and merged with the local findings
+(``findings``). A run where everything is cached imports neither
+detect-secrets nor jinja2 nor the SDK.
 """
 
 from __future__ import annotations
@@ -21,9 +16,10 @@ import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
-from reviewer import prompt
+from reviewer import hunk_cache, prompt
+from reviewer.cache import HunkKeys, ReviewCache
 from reviewer.catalog import (
     CACHE_READ_MULTIPLIER,
     CACHE_WRITE_MULTIPLIER,
@@ -31,22 +27,24 @@ from reviewer.catalog import (
     model_info,
 )
 from reviewer.config import Config
-from reviewer.diff import Diff, DiffLine, FileDiff, Hunk
-from reviewer.findings import anchor, select
+from reviewer.diff import Diff
+from reviewer.findings import select
 from reviewer.plan import Plan, RequestPlan, ignore_matcher, make_plan, skip_reason
 from reviewer.secrets import SecretScan, redact_text, scan_diff
 from reviewer.values import (
     DryRun,
     Finding,
+    NotSent,
     PathReason,
     PlannedRequest,
     Review,
+    ServiceFailure,
     Timing,
     Usage,
 )
 
 if TYPE_CHECKING:
-    from reviewer.cache import CacheEntry, HunkKeys, ReviewCache
+    from reviewer.batch import BatchWait
     from reviewer.model import Client, ModelRequest, ModelResult
 
 # Dry-run cost estimates assume this many output tokens per request: a review
@@ -62,14 +60,106 @@ class PullRequestText:
     description: str | None = None
 
 
-@dataclass(frozen=True)
-class PendingHunk:
-    """A hunk sent this run, remembered in the cache once its requests have answered."""
+# Called only once there is something to send, so a run with nothing to send
+# needs no credentials and imports no SDK.
+ClientFactory: TypeAlias = "Callable[[], Client | NotSent]"
 
-    key: str
-    path: str
-    hunk: Hunk  # as scanned (redacted); its line numbers are the diff's
-    secret_findings: tuple[Finding, ...]
+
+@dataclass(frozen=True)
+class Stream:
+    """Send every request now, streamed; ``on_progress(done, total)`` after each answer."""
+
+    on_progress: Callable[[int, int], None] | None = None
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Send every request as one Message Batch, save what resume needs, and wait."""
+
+    wait: BatchWait
+    source: str  # names the diff in the saved state, e.g. a path or ``octo/app#7``
+    diff: Diff  # the diff as read, rewritten into the state when ``diff_text`` is None
+    diff_text: str | None = None
+
+
+@dataclass(frozen=True)
+class Resume:
+    """Collect a batch submitted earlier from the same diff and configuration."""
+
+    batch_id: str
+    request_digests: tuple[tuple[str, str], ...]  # (custom_id, sha256 of the request body)
+    wait: BatchWait
+
+
+Mode: TypeAlias = Stream | Batch | Resume
+
+
+def run(
+    diff: Diff,
+    config: Config,
+    *,
+    client_factory: ClientFactory,
+    pr: PullRequestText | None = None,
+    cache: ReviewCache | None = None,
+    mode: Mode | None = None,
+) -> Review:
+    """Review ``diff``: prepare locally, send what is left, and assemble the Review."""
+    prepared = prepare(diff, config, pr, cache=cache)
+    if not prepared.requests:
+        return assemble(prepared, config, [])
+    client = client_factory()
+    if isinstance(client, NotSent):
+        return _not_sent(prepared, config, client.reason)
+    mode = mode or Stream()
+    # Deferred: a run with nothing to send (a fully cached hook run) never starts a loop.
+    import asyncio
+
+    # Ctrl-C cancels the wait (a batch keeps running); the CLI then exits 130.
+    return asyncio.run(_send(prepared, config, client, mode, pr, cache))
+
+
+async def _send(
+    prepared: Prepared,
+    config: Config,
+    client: Client,
+    mode: Mode,
+    pr: PullRequestText | None,
+    cache: ReviewCache | None,
+) -> Review:
+    # One event loop for the client's whole life: its pooled connections belong to it.
+    if isinstance(mode, Stream):
+        return await review(
+            prepared, config, client, on_result=_counter(mode, prepared), cache=cache
+        )
+    if isinstance(mode, Batch):
+        results = await _send_as_batch(prepared, config, client, mode, pr)
+    else:
+        results = await _collect_batch(prepared, config, client, mode)
+    return finish(prepared, config, results, cache=cache)
+
+
+def _counter(mode: Stream, prepared: Prepared) -> Callable[[ModelResult], None] | None:
+    report = mode.on_progress
+    if report is None:
+        return None
+    total = len(prepared.requests)
+    done = 0
+
+    def advance(_result: ModelResult) -> None:
+        nonlocal done
+        done += 1
+        report(done, total)
+
+    return advance
+
+
+def _not_sent(prepared: Prepared, config: Config, reason: str) -> Review:
+    """The local findings only: every request is reported as not reviewed, for ``reason``."""
+    from reviewer.model import ModelResult
+
+    results = [ModelResult(request, None, Usage(), failure=reason) for request in prepared.requests]
+    # Nothing failed on the service's side: the run is incomplete by configuration.
+    return dataclasses.replace(assemble(prepared, config, results), service_failure=None)
 
 
 @dataclass(frozen=True)
@@ -84,7 +174,7 @@ class Prepared:
     cached_findings: tuple[Finding, ...] = ()  # the model's, served from the cache and re-based
     cached_summaries: tuple[str, ...] = ()
     cached_hunks: int = 0  # reviewable hunks served from the cache, so not sent
-    pending: tuple[PendingHunk, ...] = ()  # hunks to store once the model has answered
+    pending: tuple[hunk_cache.PendingHunk, ...] = ()  # stored once the model has answered
 
 
 def prepare(
@@ -102,7 +192,7 @@ def prepare(
     info = model_info(config.model)
     split = _split(diff, config, pr, cache)
     scan = _scan(split.residual)
-    pending = _sort_secrets(split, scan, cache)
+    pending = hunk_cache.sort_secrets(split, scan, cache) if cache is not None else ()
     reviewable = Diff(
         files=tuple(f for f, sent in zip(scan.diff.files, split.reviewable, strict=True) if sent)
     )
@@ -123,6 +213,33 @@ def prepare(
     )
 
 
+def _split(
+    diff: Diff, config: Config, pr: PullRequestText | None, cache: ReviewCache | None
+) -> hunk_cache.Split:
+    is_ignored = ignore_matcher(config.ignore)
+    reasons = [skip_reason(file, is_ignored) for file in diff.files]
+    skipped = tuple(
+        PathReason(file.path, reason)
+        for file, reason in zip(diff.files, reasons, strict=True)
+        if reason is not None
+    )
+    reviewable = [reason is None for reason in reasons]
+    if cache is None:
+        return hunk_cache.uncached(diff, reviewable, skipped)
+    return hunk_cache.look_up(diff, reviewable, skipped, _hunk_keys(config, pr), cache)
+
+
+def _hunk_keys(config: Config, pr: PullRequestText | None) -> HunkKeys:
+    pr = pr or PullRequestText()
+    return HunkKeys(config, pr_title=pr.title, pr_description=pr.description)
+
+
+def _scan(diff: Diff) -> SecretScan:
+    if not any(file.hunks for file in diff.files):
+        return SecretScan(diff, ())  # nothing to scan: detect-secrets stays unloaded
+    return scan_diff(diff)
+
+
 def _requests(plan: Plan, config: Config, pr: PullRequestText | None) -> tuple[ModelRequest, ...]:
     if not plan.requests:
         return ()  # and the templates, jinja2 included, stay unloaded
@@ -139,150 +256,6 @@ def _requests(plan: Plan, config: Config, pr: PullRequestText | None) -> tuple[M
         )
         for index, request in enumerate(plan.requests, 1)
     )
-
-
-@dataclass(frozen=True)
-class _Split:
-    """The diff divided between what the cache served and what is left to scan and send."""
-
-    residual: Diff  # every file with hunks the cache did not serve, or with no hunks at all
-    reviewable: tuple[bool, ...]  # per residual file: sent to the model, or only scanned
-    keys: tuple[tuple[str, ...], ...]  # per residual file, per hunk; empty without a cache
-    skipped: tuple[PathReason, ...]  # files nobody reviews, whatever the cache holds
-    cached_findings: tuple[Finding, ...] = ()
-    cached_secret_findings: tuple[Finding, ...] = ()
-    cached_summaries: tuple[str, ...] = ()
-    cached_hunks: int = 0
-
-
-def _split(
-    diff: Diff, config: Config, pr: PullRequestText | None, cache: ReviewCache | None
-) -> _Split:
-    is_ignored = ignore_matcher(config.ignore)
-    reasons = [skip_reason(file, is_ignored) for file in diff.files]
-    skipped = tuple(
-        PathReason(file.path, reason)
-        for file, reason in zip(diff.files, reasons, strict=True)
-        if reason is not None
-    )
-    reviewable = [reason is None for reason in reasons]
-    if cache is None:
-        return _Split(diff, tuple(reviewable), tuple(() for _ in diff.files), skipped)
-    return _look_up(diff, reviewable, skipped, _hunk_keys(config, pr), cache)
-
-
-def _hunk_keys(config: Config, pr: PullRequestText | None) -> HunkKeys:
-    from reviewer.cache import HunkKeys
-
-    pr = pr or PullRequestText()
-    return HunkKeys(config, pr_title=pr.title, pr_description=pr.description)
-
-
-def _look_up(
-    diff: Diff,
-    reviewable: Sequence[bool],
-    skipped: tuple[PathReason, ...],
-    hunk_keys: HunkKeys,
-    cache: ReviewCache,
-) -> _Split:
-    keys = [
-        tuple((hunk_keys.review if sent else hunk_keys.secrets)(file, h) for h in file.hunks)
-        for file, sent in zip(diff.files, reviewable, strict=True)
-    ]
-    records = iter(cache.get_many([key for file_keys in keys for key in file_keys]))
-    files: list[FileDiff] = []
-    kept_reviewable: list[bool] = []
-    kept_keys: list[tuple[str, ...]] = []
-    served: list[Finding] = []
-    summaries: list[str] = []
-    hits = 0
-    for file, sent, file_keys in zip(diff.files, reviewable, keys, strict=True):
-        missed: list[tuple[Hunk, str]] = []
-        for hunk, key in zip(file.hunks, file_keys, strict=True):
-            record = next(records)
-            if record is None:
-                missed.append((hunk, key))
-                continue
-            served.extend(record.placed(file.path, hunk))
-            summaries.append(record.summary)
-            if sent:
-                hits += 1
-        if missed or not file.hunks:
-            files.append(dataclasses.replace(file, hunks=tuple(h for h, _ in missed)))
-            kept_reviewable.append(sent)
-            kept_keys.append(tuple(key for _, key in missed))
-    return _Split(
-        residual=Diff(files=tuple(files)),
-        reviewable=tuple(kept_reviewable),
-        keys=tuple(kept_keys),
-        skipped=skipped,
-        cached_findings=tuple(f for f in served if f.origin != "secrets"),
-        cached_secret_findings=tuple(f for f in served if f.origin == "secrets"),
-        cached_summaries=tuple(s for s in summaries if s),
-        cached_hunks=hits,
-    )
-
-
-def _scan(diff: Diff) -> SecretScan:
-    if not any(file.hunks for file in diff.files):
-        return SecretScan(diff, ())  # nothing to scan: detect-secrets stays unloaded
-    return scan_diff(diff)
-
-
-def _sort_secrets(
-    split: _Split, scan: SecretScan, cache: ReviewCache | None
-) -> tuple[PendingHunk, ...]:
-    """Store the scan-only hunks' secrets now; the others wait for the model's answer."""
-    if cache is None:
-        return ()
-    by_path: dict[str, list[Finding]] = {}
-    for finding in scan.findings:
-        by_path.setdefault(finding.path, []).append(finding)
-    scan_only: list[CacheEntry] = []
-    pending: list[PendingHunk] = []
-    files = zip(split.residual.files, scan.diff.files, split.reviewable, split.keys, strict=True)
-    for raw, scanned, sent, keys in files:
-        per_hunk = _secrets_per_hunk(raw, scanned, by_path.get(scanned.path, ()))
-        for hunk, key, found in zip(scanned.hunks, keys, per_hunk, strict=True):
-            if sent:
-                pending.append(PendingHunk(key, scanned.path, hunk, found))
-            else:
-                scan_only.append(_entry(key, found, hunk))
-    cache.put_many(scan_only)
-    return tuple(pending)
-
-
-def _secrets_per_hunk(
-    raw: FileDiff, scanned: FileDiff, findings: Sequence[Finding]
-) -> list[tuple[Finding, ...]]:
-    """Each hunk's secret findings, by line.
-
-    A secret in a hunk header is reported once per file, without a line: it goes
-    with every hunk whose header the scan redacted.
-    """
-    per_hunk: list[list[Finding]] = [[] for _ in scanned.hunks]
-    headers = [
-        index
-        for index, (before, after) in enumerate(zip(raw.hunks, scanned.hunks, strict=True))
-        if before.section != after.section
-    ] or [0]
-    for finding in findings:
-        if finding.line is None:
-            for index in headers:
-                per_hunk[index].append(finding)
-            continue
-        line = finding.line
-        index = next(
-            (i for i, h in enumerate(scanned.hunks) if line in h.commentable(finding.side)), 0
-        )
-        per_hunk[index].append(finding)
-    return [tuple(found) for found in per_hunk]
-
-
-def _entry(key: str, findings: Sequence[Finding], hunk: Hunk, summary: str = "") -> CacheEntry:
-    from reviewer.cache import CacheEntry, HunkRecord
-
-    return CacheEntry(key, HunkRecord.of(findings, hunk, summary))
 
 
 def _run_context(plan: Plan, config: Config, pr: PullRequestText | None) -> prompt.RunContext:
@@ -349,7 +322,7 @@ async def review(
     on_result: Callable[[ModelResult], None] | None = None,
     cache: ReviewCache | None = None,
 ) -> Review:
-    """Send the requests; with ``cache``, store what each hunk was found to hold."""
+    """Stream the requests; with ``cache``, store what each hunk was found to hold."""
     from reviewer.model import run_requests
 
     started = time.monotonic()
@@ -368,6 +341,51 @@ async def review(
     return dataclasses.replace(finish(prepared, config, results, cache=cache), timing=timing)
 
 
+async def _send_as_batch(
+    prepared: Prepared, config: Config, client: Client, mode: Batch, pr: PullRequestText | None
+) -> list[ModelResult]:
+    from reviewer import batch
+
+    pr = pr or PullRequestText()
+    submitted = batch.SubmittedRun(
+        diff_text=mode.diff_text if mode.diff_text is not None else batch.diff_text(mode.diff),
+        diff_source=mode.source,
+        config=config,
+        title=pr.title,
+        description=pr.description,
+    )
+    return await batch.send_as_batch(
+        client,
+        prepared.requests,
+        model=prepared.model,
+        max_tokens=config.max_output_tokens,
+        run=submitted,
+        wait=mode.wait,
+    )
+
+
+async def _collect_batch(
+    prepared: Prepared, config: Config, client: Client, mode: Resume
+) -> list[ModelResult]:
+    from reviewer import batch
+
+    # Match rebuilt requests to submitted ones by content, not position: a request
+    # the batch does not hold is reported as not reviewed rather than mis-mapped.
+    submitted = {sha: key for key, sha in mode.request_digests}
+    requests = [
+        dataclasses.replace(r, key=submitted.get(batch.digest(r.body), f"not-in-batch-{r.key}"))
+        for r in prepared.requests
+    ]
+    return await batch.collect(
+        client,
+        requests,
+        mode.batch_id,
+        model=prepared.model,
+        max_tokens=config.max_output_tokens,
+        wait=mode.wait,
+    )
+
+
 def finish(
     prepared: Prepared,
     config: Config,
@@ -377,7 +395,7 @@ def finish(
 ) -> Review:
     """Remember what each answered hunk held (with ``cache``), then assemble the review."""
     if cache is not None:
-        cache.put_many(_answered_hunks(prepared, results))
+        cache.put_many(hunk_cache.answered_hunks(prepared.pending, prepared.plan.requests, results))
     return assemble(prepared, config, results)
 
 
@@ -396,7 +414,7 @@ def assemble(prepared: Prepared, config: Config, results: Sequence[ModelResult])
             not_reviewed.extend(PathReason(path, reason) for path in plan.paths)
             continue
         summaries.append(_labelled(result.answer.summary.strip(), plan, prepared))
-        findings.extend(_anchored(plan, result))
+        findings.extend(hunk_cache.anchored(plan, result))
     selection = select(findings, max_comments=config.max_comments, min_severity=config.min_severity)
     return Review(
         model=prepared.model.id,
@@ -411,14 +429,14 @@ def assemble(prepared: Prepared, config: Config, results: Sequence[ModelResult])
     )
 
 
-def _nothing_reviewed(results: Sequence[ModelResult]) -> str | None:
+def _nothing_reviewed(results: Sequence[ModelResult]) -> ServiceFailure | None:
     """Why no request produced a review, when none did: a gate must not pass on that."""
     if not results or any(r.answer is not None for r in results):
         return None
     first = results[0].failure or "not reviewed"
     if all(r.usage.requests == 0 for r in results):
-        return first  # the service never answered
-    return f"no request produced a usable review ({first})"
+        return ServiceFailure(first)  # the service never answered
+    return ServiceFailure(f"no request produced a usable review ({first})", answered=True)
 
 
 def _labelled(summary: str, plan: RequestPlan, prepared: Prepared) -> str:
@@ -441,84 +459,3 @@ def _summary(summaries: Sequence[str], prepared: Prepared, findings: Sequence[Fi
     if findings:
         return "Only local checks produced findings; the model review did not complete."
     return "The model review did not complete."
-
-
-def _anchored(plan: RequestPlan, result: ModelResult) -> list[Finding]:
-    """Anchor against what this request showed, not the whole diff.
-
-    A finding on a file or hunk the model never saw (a skipped lockfile, a hunk
-    sent in another request) cannot be about code it read: it becomes file-level
-    (or re-anchors to a line it did see) instead of landing on that line.
-    """
-    if result.answer is None:
-        return []
-    shown = Diff(files=plan.files)
-    return [anchor(p, shown) for p in result.answer.findings]
-
-
-class _HunkOutcome:
-    """What the answered requests that showed (part of) one pending hunk found in it."""
-
-    def __init__(self) -> None:
-        self.lines_answered = 0
-        self.findings: list[Finding] = []
-        self.summaries: list[str] = []
-
-
-@dataclass(frozen=True)
-class _Shown:
-    """A hunk, or a piece of one cut by the plan, as a request showed it."""
-
-    path: str
-    pending: int  # index into Prepared.pending
-    lines: int
-
-
-def _answered_hunks(prepared: Prepared, results: Sequence[ModelResult]) -> list[CacheEntry]:
-    """A cache entry for each pending hunk whose every line was in an answered request."""
-    owner = {
-        _line_id(pending.path, line): index
-        for index, pending in enumerate(prepared.pending)
-        for line in pending.hunk.lines
-    }
-    outcomes = [_HunkOutcome() for _ in prepared.pending]
-    for plan, result in zip(prepared.plan.requests, results, strict=True):
-        shown = [
-            _Shown(file.path, owner[_line_id(file.path, piece.lines[0])], len(piece.lines))
-            for file in plan.files
-            for piece in file.hunks
-            if piece.lines and _line_id(file.path, piece.lines[0]) in owner
-        ]
-        if result.answer is None or not shown:
-            continue
-        for piece in shown:
-            outcomes[piece.pending].lines_answered += piece.lines
-        for index in dict.fromkeys(piece.pending for piece in shown):
-            outcomes[index].summaries.append(result.answer.summary.strip())
-        for finding in _anchored(plan, result):
-            outcomes[_owning_hunk(finding, shown, prepared.pending)].findings.append(finding)
-    return [
-        _entry(
-            pending.key,
-            [*pending.secret_findings, *outcome.findings],
-            pending.hunk,
-            "\n\n".join(dict.fromkeys(s for s in outcome.summaries if s)),
-        )
-        for pending, outcome in zip(prepared.pending, outcomes, strict=True)
-        if outcome.lines_answered == len(pending.hunk.lines)
-    ]
-
-
-def _line_id(path: str, line: DiffLine) -> tuple[str, str, int | None, int | None]:
-    """A line's identity within a diff: a piece cut from a hunk keeps its lines' numbers."""
-    return path, line.kind.value, line.old_no, line.new_no
-
-
-def _owning_hunk(finding: Finding, shown: Sequence[_Shown], pending: Sequence[PendingHunk]) -> int:
-    """The pending hunk ``finding`` is stored with: see the module docstring."""
-    same_file = [piece.pending for piece in shown if piece.path == finding.path]
-    if finding.line is not None:
-        for index in same_file:
-            if finding.line in pending[index].hunk.commentable(finding.side):
-                return index
-    return same_file[0] if same_file else shown[0].pending

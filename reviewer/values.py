@@ -83,6 +83,9 @@ class Usage:
     # Hunks not sent at all because the local review cache had their findings
     # (reviewer.cache); the token counts above are the API's prompt caching.
     cached_hunks: int = 0
+    # Requests sent again by reviewer itself (a stream cut after it began, an answer
+    # that failed validation); the SDK's own retries are not counted here.
+    retries: int = 0
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(
@@ -94,6 +97,7 @@ class Usage:
             cache_read_input_tokens=self.cache_read_input_tokens + other.cache_read_input_tokens,
             cost_usd=self.cost_usd + other.cost_usd,
             cached_hunks=self.cached_hunks + other.cached_hunks,
+            retries=self.retries + other.retries,
         )
 
     @property
@@ -116,6 +120,32 @@ class Timing:
 
 
 @dataclass(frozen=True)
+class ServiceFailure:
+    """Why no model request produced a review: the service failed, not the change.
+
+    A run that ends so still reports what it has (local secret findings, cached
+    reviews); whether it then fails is the caller's policy (``reviewer.verdict``).
+    """
+
+    reason: str
+    answered: bool = False  # the service answered, but nothing it said was usable
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+@dataclass(frozen=True)
+class NotSent:
+    """What a client factory gives the engine when a run should not reach the model.
+
+    The pre-commit hook without an API key is the case: the local findings are
+    reported, the rest as not reviewed with ``reason``, and nothing failed.
+    """
+
+    reason: str
+
+
+@dataclass(frozen=True)
 class Review:
     """What a review run produced: the input of every publisher."""
 
@@ -127,9 +157,8 @@ class Review:
     skipped: tuple[PathReason, ...] = ()
     usage: Usage = field(default_factory=Usage)
     below_min_severity: int = 0  # findings left out by the min_severity setting
-    # Set when no model request succeeded because the service failed: the run
-    # still reports what it has (local secret findings), then exits 3.
-    service_failure: str | None = None
+    # Set when no model request succeeded because the service failed.
+    service_failure: ServiceFailure | None = None
     timing: Timing = field(default_factory=lambda: Timing())
 
     @property

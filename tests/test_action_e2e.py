@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from reviewer.github_marker import parse_state
+from reviewer.github.marker import parse_state
 from tests.conftest import GitRepo
 from tests.fakes.github_api import (
     READ_ONLY_TOKEN,

@@ -31,8 +31,8 @@ from reviewer import engine
 from reviewer.config import Config
 from reviewer.diff import Diff, parse_diff
 from reviewer.model import ClientSettings, make_client
-from reviewer.publish.jsonout import render_json
-from reviewer.publish.markdown import render_markdown
+from reviewer.render.jsonout import render_json
+from reviewer.render.markdown import render_markdown
 from reviewer.values import Finding, Review
 from tests.conftest import GitRepo
 from tests.fakes.messages_api import (

@@ -14,10 +14,10 @@ from collections.abc import Iterator
 import pytest
 
 from reviewer.errors import AuthError, InputError, ServiceError
-from reviewer.github_limits import RetryPolicy
-from reviewer.github_marker import PROBE_MARKER, ReviewState, parse_state
-from reviewer.github_review import ReviewComment, ReviewDraft, draft_review
-from reviewer.publish.github import (
+from reviewer.github.limits import RetryPolicy
+from reviewer.github.marker import PROBE_MARKER, ReviewState, parse_state
+from reviewer.github.draft import ReviewComment, ReviewDraft, draft_review
+from reviewer.github.api import (
     NO_PATCH_REASON,
     GitHub,
     GitHubSettings,

@@ -17,16 +17,17 @@ from markdown_it.token import Token
 from rich.console import Console
 
 from reviewer.diff import Diff, parse_diff
-from reviewer.publish.jsonout import render_dry_run_json, render_json
-from reviewer.publish.markdown import render_markdown
-from reviewer.publish.sarif import render_sarif
-from reviewer.publish.text import progress_reporter, render_dry_run_text, render_text
+from reviewer.render.jsonout import render_dry_run_json, render_json
+from reviewer.render.markdown import render_markdown
+from reviewer.render.sarif import render_sarif
+from reviewer.render.text import progress_reporter, render_dry_run_text, render_text
 from reviewer.values import (
     DryRun,
     Finding,
     PathReason,
     PlannedRequest,
     Review,
+    ServiceFailure,
     Severity,
     Side,
     Usage,
@@ -597,7 +598,7 @@ def test_markdown_reports_an_incomplete_run_and_hidden_findings() -> None:
         inline=(),
         summary="",
         below_min_severity=3,
-        service_failure="the API answered 529 | overloaded",
+        service_failure=ServiceFailure("the API answered 529 | overloaded"),
     )
 
     text = render_markdown(review)
@@ -801,7 +802,7 @@ def test_text_reports_an_incomplete_run_and_hidden_findings(diff: Diff) -> None:
         inline=(),
         summary="",
         below_min_severity=1,
-        service_failure="the API answered 529",
+        service_failure=ServiceFailure("the API answered 529"),
     )
     console = _plain_console()
 
@@ -864,10 +865,10 @@ def test_progress_bar_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_importing_the_renderers_does_not_import_rich() -> None:
     code = (
-        "import sys, reviewer.publish\n"
-        "assert not [m for m in sys.modules if m.startswith('reviewer.publish.')], sys.modules\n"
-        "import reviewer.publish.jsonout, reviewer.publish.sarif\n"
-        "import reviewer.publish.markdown, reviewer.publish.text\n"
+        "import sys, reviewer.render\n"
+        "assert not [m for m in sys.modules if m.startswith('reviewer.render.')], sys.modules\n"
+        "import reviewer.render.jsonout, reviewer.render.sarif\n"
+        "import reviewer.render.markdown, reviewer.render.text\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('rich', 'unidiff')))\n"
     )
     result = subprocess.run(

@@ -13,29 +13,29 @@ from hypothesis import strategies as st
 
 from reviewer.diff import parse_diff
 from reviewer.errors import InputError
-from reviewer.github_event import (
+from reviewer.github.event import (
     ActionEnvironment,
     read_environment,
     read_event,
     read_inputs,
     skip_reason,
 )
-from reviewer.github_limits import FailedAttempt, GiveUp, RetryPolicy, Wait, next_step
-from reviewer.github_marker import (
+from reviewer.github.limits import FailedAttempt, GiveUp, RetryPolicy, Wait, next_step
+from reviewer.github.marker import (
     PastReview,
     ReviewState,
     parse_state,
     read_history,
     render_state,
 )
-from reviewer.github_output import (
+from reviewer.github.output import (
     STEP_SUMMARY_LIMIT,
     Annotation,
     append_step_summary,
     command,
     write_outputs,
 )
-from reviewer.github_review import (
+from reviewer.github.draft import (
     COMMENT,
     REQUEST_CHANGES,
     draft_review,
@@ -43,8 +43,8 @@ from reviewer.github_review import (
     place,
     without_posted,
 )
-from reviewer.incremental import ChangedSince, narrow
-from reviewer.publish.markdown import GITHUB_COMMENT_LIMIT
+from reviewer.github.incremental import ChangedSince, narrow
+from reviewer.render.markdown import GITHUB_COMMENT_LIMIT
 from reviewer.values import Finding, PathReason, Review, Severity, Side
 
 HEAD = "a" * 40

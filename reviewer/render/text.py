@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from reviewer.diff import Diff, DiffLine, LineKind
-from reviewer.publish.markdown import below_threshold_text, location_label, location_qualifier
+from reviewer.render.markdown import below_threshold_text, location_label, location_qualifier
 from reviewer.values import DryRun, Finding, PathReason, Review, Severity, Side, Timing, Usage
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ def render_text(review: Review, diff: Diff, console: Console) -> None:
     from rich.text import Text
 
     if review.service_failure is not None:
-        incomplete = f"The review is incomplete: {printable(review.service_failure)}"
+        incomplete = f"The review is incomplete: {printable(review.service_failure.reason)}"
         console.print(Text(incomplete, style="bold red"))
         console.print()
     if review.summary.strip():

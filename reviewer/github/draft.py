@@ -15,9 +15,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from reviewer.diff import Diff
-from reviewer.github_marker import ReviewState, render_state
-from reviewer.github_output import Annotation
-from reviewer.publish.markdown import (
+from reviewer.github.marker import ReviewState, render_state
+from reviewer.github.output import Annotation
+from reviewer.render.markdown import (
     GITHUB_COMMENT_LIMIT,
     location_label,
     render_comment,

@@ -25,21 +25,43 @@ import os
 import sys
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from reviewer.action_batch import BatchWait
-    from reviewer.config import Config
-    from reviewer.diff import Diff
-    from reviewer.engine import PullRequestText
-    from reviewer.github_event import ActionEnvironment, ActionInputs
-    from reviewer.github_marker import History
-    from reviewer.github_review import ReviewDraft
-    from reviewer.publish.github import PostedReview, PullRequest, PullRequestInfo, WriteRefused
-    from reviewer.values import Review
-
-DEFAULT_WRITE_INTERVAL_S = 1.0
-DEFAULT_MAX_RATE_LIMIT_WAIT_S = 900.0
+from reviewer import engine
+from reviewer.batch import BatchWait
+from reviewer.commands.common import (
+    Override,
+    batch_state_dir,
+    client_factory,
+    resolve_config,
+    say,
+)
+from reviewer.config import Config
+from reviewer.diff import Diff
+from reviewer.errors import EXIT_OK, UsageError
+from reviewer.github import event as github_event
+from reviewer.github.api import (
+    GitHub,
+    GitHubSettings,
+    PostedReview,
+    PullRequest,
+    PullRequestInfo,
+    WriteRefused,
+)
+from reviewer.github.draft import ReviewDraft, draft_review, finding_annotations, without_posted
+from reviewer.github.event import ActionEnvironment, ActionInputs
+from reviewer.github.incremental import narrow
+from reviewer.github.limits import RetryPolicy
+from reviewer.github.marker import History, ReviewState, read_history
+from reviewer.github.output import (
+    STEP_SUMMARY_LIMIT,
+    append_step_summary,
+    emit,
+    notice,
+    write_outputs,
+)
+from reviewer.render.markdown import render_markdown
+from reviewer.values import Review
+from reviewer.verdict import exit_code
 
 FORK_WITHOUT_KEY = (
     "Not reviewed: this pull request comes from a fork, and GitHub gives workflows "
@@ -51,44 +73,7 @@ FORK_WITHOUT_KEY = (
 )
 
 
-def register(commands: argparse._SubParsersAction[Any]) -> None:
-    """Add the ``action`` subcommand to the ``reviewer`` parser."""
-    action = commands.add_parser(
-        "action",
-        help="review the pull request of a GitHub Actions event and post the review",
-        description="Review the pull request of the current GitHub Actions event and post "
-        "one review. Reads GITHUB_EVENT_NAME, GITHUB_EVENT_PATH, GITHUB_REPOSITORY, "
-        "GITHUB_API_URL, GITHUB_STEP_SUMMARY, GITHUB_OUTPUT, the token (INPUT_GITHUB_TOKEN "
-        "or GITHUB_TOKEN), the key (INPUT_ANTHROPIC_API_KEY or ANTHROPIC_API_KEY) and the "
-        "action's other INPUT_* variables.",
-        epilog="Exit codes: 0 done, 1 findings at or above fail_on, 2 bad input or "
-        "configuration, 3 GitHub or the model failed.",
-    )
-    action.add_argument(
-        "--write-interval",
-        type=float,
-        default=DEFAULT_WRITE_INTERVAL_S,
-        metavar="SECONDS",
-        help="pause between write requests to GitHub (default: %(default)s, as GitHub advises)",
-    )
-    action.add_argument(
-        "--max-rate-limit-wait",
-        type=float,
-        default=DEFAULT_MAX_RATE_LIMIT_WAIT_S,
-        metavar="SECONDS",
-        help="fail rather than wait longer than this for a GitHub rate limit "
-        "(default: %(default)s)",
-    )
-    action.set_defaults(run=run_action)
-
-
-def run_action(args: argparse.Namespace) -> int:
-    from reviewer import github_event
-    from reviewer.errors import UsageError
-    from reviewer.github_limits import RetryPolicy
-    from reviewer.github_output import append_step_summary, notice
-    from reviewer.publish.github import GitHub, GitHubSettings
-
+def run(args: argparse.Namespace) -> int:
     environment = github_event.read_environment(os.environ)
     inputs = github_event.read_inputs(os.environ)
     event = None
@@ -97,7 +82,7 @@ def run_action(args: argparse.Namespace) -> int:
     reason = github_event.skip_reason(environment, event, inputs)
     if reason is not None or event is None:
         notice(f"Not reviewed: {reason}", sys.stdout)
-        return 0
+        return EXIT_OK
     repository = github_event.require_repository(environment)
     config = _config(inputs, environment)
     # Bedrock and Vertex AI take the cloud's credentials from the environment, not a key.
@@ -105,7 +90,7 @@ def run_action(args: argparse.Namespace) -> int:
         if event.is_fork and environment.event_name == "pull_request":
             notice(FORK_WITHOUT_KEY, sys.stdout)
             append_step_summary(environment.step_summary, f"## Code review\n\n{FORK_WITHOUT_KEY}")
-            return 0
+            return EXIT_OK
         raise UsageError(
             "no Anthropic API key: the anthropic_api_key input and ANTHROPIC_API_KEY are empty",
             hint="add the key as a repository secret and pass it as the anthropic_api_key input",
@@ -128,22 +113,17 @@ def run_action(args: argparse.Namespace) -> int:
 
 def _config(inputs: ActionInputs, environment: ActionEnvironment) -> Config:
     """The repository's configuration (from the checkout, if any), then the inputs over it."""
-    from reviewer.config import config_from_mapping, load_config
-
     workspace = environment.workspace
     repo_root = workspace if workspace is not None and workspace.is_dir() else None
-    config = load_config(inputs.config, repo_root)
-    overrides = {
-        key: value
+    overrides = [
+        Override(key, value, "action inputs")
         for key, value in (
             ("model", inputs.model),
             ("fail_on", inputs.fail_on),
             ("max_comments", inputs.max_comments),
         )
-        if value is not None
-    }
-    checked = config_from_mapping(overrides, source="action inputs")
-    return dataclasses.replace(config, **{key: getattr(checked, key) for key in overrides})
+    ]
+    return resolve_config(inputs.config, repo_root, overrides)
 
 
 @dataclass(frozen=True)
@@ -163,9 +143,6 @@ class _Run:
     api_key: str | None
 
     def review(self, pull: PullRequest) -> int:
-        from reviewer.github_marker import read_history
-        from reviewer.github_output import notice
-
         info = pull.info
         history = read_history(pull.reviews())
         done = history.complete_review_of(info.head_sha)
@@ -173,42 +150,43 @@ class _Run:
             message = f"Commit {info.head_sha[:7]} was already reviewed: {done.html_url}"
             notice(message, sys.stdout)
             self._finish(message, findings=0, url=done.html_url)
-            return 0
+            return EXIT_OK
         fetched = pull.diff()
         scope = _scope(pull, history, fetched.diff)
         if scope.nothing_new:
             notice(scope.notes[0], sys.stdout)
             self._finish(scope.notes[0], findings=0, url="")
-            return 0
-        batch = self._batch_wait(info)
-        review = _run_model(scope.diff, self.config, _pr_text(info), self.api_key, batch)
+            return EXIT_OK
+        review = engine.run(
+            scope.diff,
+            self.config,
+            client_factory=client_factory(self.config, self.api_key),
+            pr=engine.PullRequestText(title=info.title, description=info.body),
+            mode=self._mode(info, scope.diff),
+        )
         review = dataclasses.replace(review, skipped=review.skipped + fetched.skipped)
         if review.service_failure is not None:
             return self._service_failed(review)
         draft = self._draft(review, history, scope, fetched.diff, info.head_sha)
         outcome = pull.post(draft)
         self._report(draft, outcome)
-        return self._exit_code(review)
+        return exit_code(review, self.config.fail_on)
 
-    def _batch_wait(self, info: PullRequestInfo) -> BatchWait | None:
-        """How to wait for the model stage's batch; None: stream the requests as usual."""
+    def _mode(self, info: PullRequestInfo, diff: Diff) -> engine.Mode:
+        """Stream the requests, or send them as one batch with the ``batch`` input."""
         if not self.inputs.batch:
-            return None
-        from reviewer.action_batch import BatchWait
-        from reviewer.batch_command import state_dir
-
-        return BatchWait(
+            return engine.Stream()
+        wait = BatchWait(
             poll_seconds=self.inputs.batch_poll_seconds,
             timeout_minutes=self.inputs.batch_timeout_minutes,
-            state_dir=state_dir(None),
-            source=f"{info.repository}#{info.number}",
+            state_dir=batch_state_dir(None),
+            say=say,
         )
+        return engine.Batch(wait=wait, source=f"{info.repository}#{info.number}", diff=diff)
 
     def _draft(
         self, review: Review, history: History, scope: _Scope, diff: Diff, head_sha: str
     ) -> ReviewDraft:
-        from reviewer.github_marker import ReviewState
-        from reviewer.github_review import draft_review, without_posted
 
         new = without_posted(review, history.fingerprints, max_comments=self.config.max_comments)
         notes = list(scope.notes)
@@ -230,7 +208,6 @@ class _Run:
         )
 
     def _report(self, draft: ReviewDraft, outcome: PostedReview | WriteRefused) -> None:
-        from reviewer.publish.github import PostedReview
 
         if isinstance(outcome, PostedReview):
             moved = f", {len(outcome.moved)} moved into the body" if outcome.moved else ""
@@ -247,8 +224,6 @@ class _Run:
             self._write_refused(draft, outcome)
 
     def _write_refused(self, draft: ReviewDraft, refused: WriteRefused) -> None:
-        from reviewer.github_output import emit, notice
-        from reviewer.github_review import finding_annotations
 
         explanation = (
             f"The token may not post reviews here (GitHub said: {refused.message}). This is "
@@ -261,28 +236,19 @@ class _Run:
         self._finish(_summary(draft, explanation), findings=len(draft.review.findings), url="")
 
     def _service_failed(self, review: Review) -> int:
-        from reviewer.errors import EXIT_SERVICE
-        from reviewer.publish.markdown import render_markdown
 
         # Nothing is posted, so a re-run reviews this head again once the service is back.
         self._finish(render_markdown(review), findings=0, url="")
         print(f"reviewer: error: {review.service_failure}", file=sys.stderr)
-        return EXIT_SERVICE
+        return exit_code(review, self.config.fail_on)
 
     def _finish(self, summary: str, *, findings: int, url: str) -> None:
-        from reviewer.github_output import append_step_summary, write_outputs
 
         append_step_summary(self.environment.step_summary, summary)
         write_outputs(self.environment.output, {"findings": str(findings), "review_url": url})
 
-    def _exit_code(self, review: Review) -> int:
-        from reviewer.errors import EXIT_FINDINGS, EXIT_OK
-
-        return EXIT_FINDINGS if review.reaches(self.config.fail_on) else EXIT_OK
-
 
 def _scope(pull: PullRequest, history: History, diff: Diff) -> _Scope:
-    from reviewer.incremental import narrow
 
     last = history.last_complete
     if last is None:
@@ -300,34 +266,8 @@ def _scope(pull: PullRequest, history: History, diff: Diff) -> _Scope:
     return _Scope(narrowed, (f"Incremental review: the changes since {since}, in {files}.",))
 
 
-def _run_model(
-    diff: Diff, config: Config, pr: PullRequestText, api_key: str | None, batch: BatchWait | None
-) -> Review:
-    import asyncio
-
-    from reviewer import engine
-    from reviewer.cli import anthropic_client
-
-    prepared = engine.prepare(diff, config, pr)
-    if not prepared.requests:
-        return engine.assemble(prepared, config, [])
-    client = anthropic_client(config, api_key)
-    if batch is not None:
-        from reviewer.action_batch import review_as_batch
-
-        return asyncio.run(review_as_batch(client, prepared, config, diff=diff, pr=pr, wait=batch))
-    return asyncio.run(engine.review(prepared, config, client))
-
-
-def _pr_text(info: PullRequestInfo) -> PullRequestText:
-    from reviewer.engine import PullRequestText
-
-    return PullRequestText(title=info.title, description=info.body)
-
-
 def _summary(draft: ReviewDraft, lead: str) -> str:
     """The step summary: the review with every finding written out, after ``lead``."""
-    from reviewer.github_output import STEP_SUMMARY_LIMIT
 
     return f"{lead}\n\n{draft.report(max_chars=STEP_SUMMARY_LIMIT // 2)}"
 

@@ -20,7 +20,16 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from reviewer.values import SEVERITIES, Finding, PathReason, Review, Severity, Side, Usage
+from reviewer.values import (
+    SEVERITIES,
+    Finding,
+    PathReason,
+    Review,
+    ServiceFailure,
+    Severity,
+    Side,
+    Usage,
+)
 
 GITHUB_COMMENT_LIMIT = 65_536
 
@@ -198,10 +207,10 @@ def _overview(findings: tuple[Finding, ...]) -> str:
     )
 
 
-def _failure_note(service_failure: str | None) -> str:
+def _failure_note(service_failure: ServiceFailure | None) -> str:
     if service_failure is None:
         return ""
-    return f"> [!WARNING]\n> The review is incomplete: {_inline(service_failure)}\n\n"
+    return f"> [!WARNING]\n> The review is incomplete: {_inline(service_failure.reason)}\n\n"
 
 
 def _inline_note(inline: int, listed: int) -> str:

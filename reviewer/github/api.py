@@ -3,7 +3,7 @@
 The only module that imports ``github`` (lazily, so ``reviewer --version`` stays
 fast). Every call goes through ``_Session.call``: PyGithub's own retry is turned
 off (``retry=None``) because it sleeps where tests cannot reach and re-sends a
-POST blindly; here the waits follow ``reviewer.github_limits`` through an
+POST blindly; here the waits follow ``reviewer.github.limits`` through an
 injectable clock, and a write is re-sent only after checking that its first
 attempt did not land (each review carries its run's id in its marker). GitHub
 errors become reviewer.errors types in one place, ``_translate``.
@@ -28,7 +28,9 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from reviewer import __version__
 from reviewer.diff import Diff, FileDiff, FileStatus, parse_diff
 from reviewer.errors import AuthError, DiffError, InputError, ReviewerError, ServiceError
-from reviewer.github_limits import (
+from reviewer.github.draft import ReviewComment, ReviewDraft
+from reviewer.github.incremental import ChangedSince
+from reviewer.github.limits import (
     Clock,
     FailedAttempt,
     GiveUp,
@@ -36,9 +38,7 @@ from reviewer.github_limits import (
     SystemClock,
     next_step,
 )
-from reviewer.github_marker import PROBE_MARKER, PastReview, read_history
-from reviewer.github_review import ReviewComment, ReviewDraft
-from reviewer.incremental import ChangedSince
+from reviewer.github.marker import PROBE_MARKER, PastReview, read_history
 from reviewer.values import PathReason
 
 if TYPE_CHECKING:
