@@ -104,18 +104,23 @@ def run(
     mode: Mode | None = None,
 ) -> Review:
     """Review ``diff``: prepare locally, send what is left, and assemble the Review."""
+    started = time.monotonic()
     prepared = prepare(diff, config, pr, cache=cache)
+    local = Timing(local_seconds=time.monotonic() - started)
     if not prepared.requests:
-        return assemble(prepared, config, [])
+        return dataclasses.replace(assemble(prepared, config, []), timing=local)
     client = client_factory()
     if isinstance(client, NotSent):
-        return _not_sent(prepared, config, client.reason)
+        return dataclasses.replace(_not_sent(prepared, config, client.reason), timing=local)
     mode = mode or Stream()
     # Deferred: a run with nothing to send (a fully cached hook run) never starts a loop.
     import asyncio
 
     # Ctrl-C cancels the wait (a batch keeps running); the CLI then exits 130.
-    return asyncio.run(_send(prepared, config, client, mode, pr, cache))
+    review = asyncio.run(_send(prepared, config, client, mode, pr, cache))
+    return dataclasses.replace(
+        review, timing=dataclasses.replace(review.timing, local_seconds=local.local_seconds)
+    )
 
 
 async def _send(

@@ -113,10 +113,11 @@ class Usage:
 
 @dataclass(frozen=True)
 class Timing:
-    """How long the model stage took, against the time its requests added up to."""
+    """How long the run took: the local work, and the model stage against its requests."""
 
-    wall_seconds: float = 0.0
+    wall_seconds: float = 0.0  # the model stage
     request_seconds: float = 0.0  # sum over requests: what a sequential run would take
+    local_seconds: float = 0.0  # before anything is sent: cache look-up, secret scan, plan
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,6 @@ from collections.abc import Iterator
 import pytest
 
 from reviewer.errors import AuthError, InputError, ServiceError
-from reviewer.github.limits import RetryPolicy
-from reviewer.github.marker import PROBE_MARKER, ReviewState, parse_state
-from reviewer.github.draft import ReviewComment, ReviewDraft, draft_review
 from reviewer.github.api import (
     NO_PATCH_REASON,
     GitHub,
@@ -25,6 +22,9 @@ from reviewer.github.api import (
     PullRequest,
     WriteRefused,
 )
+from reviewer.github.draft import ReviewComment, ReviewDraft, draft_review
+from reviewer.github.limits import RetryPolicy
+from reviewer.github.marker import PROBE_MARKER, ReviewState, parse_state
 from reviewer.values import Finding, Review, Severity, Side
 from tests.conftest import GitRepo
 from tests.fakes.github_api import (

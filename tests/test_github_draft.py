@@ -13,6 +13,14 @@ from hypothesis import strategies as st
 
 from reviewer.diff import parse_diff
 from reviewer.errors import InputError
+from reviewer.github.draft import (
+    COMMENT,
+    REQUEST_CHANGES,
+    draft_review,
+    finding_annotations,
+    place,
+    without_posted,
+)
 from reviewer.github.event import (
     ActionEnvironment,
     read_environment,
@@ -20,6 +28,7 @@ from reviewer.github.event import (
     read_inputs,
     skip_reason,
 )
+from reviewer.github.incremental import ChangedSince, narrow
 from reviewer.github.limits import FailedAttempt, GiveUp, RetryPolicy, Wait, next_step
 from reviewer.github.marker import (
     PastReview,
@@ -35,15 +44,6 @@ from reviewer.github.output import (
     command,
     write_outputs,
 )
-from reviewer.github.draft import (
-    COMMENT,
-    REQUEST_CHANGES,
-    draft_review,
-    finding_annotations,
-    place,
-    without_posted,
-)
-from reviewer.github.incremental import ChangedSince, narrow
 from reviewer.render.markdown import GITHUB_COMMENT_LIMIT
 from reviewer.values import Finding, PathReason, Review, Severity, Side
 
