@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from pathlib import Path
 
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 FORMATS = ("text", "json", "sarif", "markdown")
 FAIL_ON_CHOICES = ("critical", "major", "minor", "nit", "never")
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a reader that went away
 DEFAULT_WRITE_INTERVAL_S = 1.0
 DEFAULT_MAX_RATE_LIMIT_WAIT_S = 900.0
 
@@ -51,6 +53,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("reviewer: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return _reader_went_away()
+
+
+def _reader_went_away() -> int:
+    """stdout's reader closed early (``| head``): stop quietly, with no findings verdict."""
+    # Python flushes stdout once more at exit; point it at /dev/null so that flush is silent.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_BROKEN_PIPE
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -102,11 +114,33 @@ def _add_review(commands: Commands) -> None:
 
 def _add_report_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=FORMATS, default="text", help="output format")
-    parser.add_argument("--output", metavar="PATH", type=Path, help="write the report to PATH")
+    parser.add_argument(
+        "--output",
+        metavar="PATH",
+        type=_output_path,
+        help="write the report to PATH (- or none: standard output)",
+    )
+
+
+def _output_path(text: str) -> Path | None:
+    return None if text == "-" else Path(text)
 
 
 def _add_poll_seconds(parser: argparse.ArgumentParser, help_text: str) -> None:
-    parser.add_argument("--poll-seconds", type=float, default=30.0, metavar="S", help=help_text)
+    parser.add_argument(
+        "--poll-seconds", type=_positive_seconds, default=30.0, metavar="S", help=help_text
+    )
+
+
+def _positive_seconds(text: str) -> float:
+    """A number of seconds above zero: polling every 0 s would hammer the API."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, not {text}")
+    return value
 
 
 def _add_repo(parser: argparse.ArgumentParser) -> None:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, TypeAlias
 from reviewer import hunk_cache, prompt
 from reviewer.cache import HunkKeys, ReviewCache
 from reviewer.catalog import (
+    BATCH_DISCOUNT,
     CACHE_READ_MULTIPLIER,
     CACHE_WRITE_MULTIPLIER,
     ModelInfo,
@@ -28,6 +29,7 @@ from reviewer.catalog import (
 )
 from reviewer.config import Config
 from reviewer.diff import Diff
+from reviewer.errors import UsageError
 from reviewer.findings import select
 from reviewer.plan import Plan, RequestPlan, ignore_matcher, make_plan, skip_reason
 from reviewer.secrets import SecretScan, redact_text, scan_diff
@@ -104,6 +106,12 @@ def run(
     mode: Mode | None = None,
 ) -> Review:
     """Review ``diff``: prepare locally, send what is left, and assemble the Review."""
+    if isinstance(mode, Batch | Resume) and config.provider != "anthropic":
+        raise UsageError(
+            f"Message Batches (--batch) are not available with provider {config.provider}: "
+            "only the Anthropic API offers them",
+            hint="run without --batch, or set provider: anthropic",
+        )
     started = time.monotonic()
     prepared = prepare(diff, config, pr, cache=cache)
     local = Timing(local_seconds=time.monotonic() - started)
@@ -279,7 +287,8 @@ def _redacted(text: str | None) -> str | None:
     return None if text is None else redact_text(text)[0]
 
 
-def dry_run(prepared: Prepared) -> DryRun:
+def dry_run(prepared: Prepared, *, batch: bool = False) -> DryRun:
+    """What a run would send and cost; ``batch``: priced as one Message Batch."""
     planned = tuple(
         PlannedRequest(
             paths=plan.paths,
@@ -294,8 +303,9 @@ def dry_run(prepared: Prepared) -> DryRun:
         model=prepared.model.id,
         requests=planned,
         skipped=prepared.plan.skipped,
-        estimated_cost_usd=estimated_cost(prepared),
+        estimated_cost_usd=estimated_cost(prepared) * (BATCH_DISCOUNT if batch else 1.0),
         cached_hunks=prepared.cached_hunks,
+        batch=batch,
     )
 
 

@@ -193,3 +193,4 @@ class DryRun:
     skipped: tuple[PathReason, ...]
     estimated_cost_usd: float
     cached_hunks: int = 0  # reviewed before: served from the local cache, not planned
+    batch: bool = False  # priced as one Message Batch (half price)

@@ -22,12 +22,12 @@ from reviewer.commands.common import (
     find_repo_root,
     make_model_client,
     say,
+    verdict,
     write_report,
 )
 from reviewer.diff import parse_diff
 from reviewer.errors import EXIT_OK
 from reviewer.model import batch_progress
-from reviewer.verdict import exit_code
 
 
 def resume(args: argparse.Namespace) -> int:
@@ -51,7 +51,7 @@ def resume(args: argparse.Namespace) -> int:
             mode=mode,
         )
     write_report(review, diff, format=args.format, output=args.output)
-    return exit_code(review, config.fail_on)
+    return verdict(review, config.fail_on)
 
 
 def status(args: argparse.Namespace) -> int:

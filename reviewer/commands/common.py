@@ -25,7 +25,8 @@ from reviewer.diff import Diff
 from reviewer.errors import GitError, InputError, UsageError
 from reviewer.gitdiff import repo_root
 from reviewer.render import jsonout, markdown, sarif, text
-from reviewer.values import Review
+from reviewer.values import Review, Severity
+from reviewer.verdict import exit_code
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -155,6 +156,13 @@ def environment(name: str, environ: Mapping[str, str] = os.environ) -> str | Non
 # --- reports ----------------------------------------------------------------------------
 
 
+def verdict(review: Review, threshold: Severity | None) -> int:
+    """The exit code of a finished review, saying on stderr why when the service failed."""
+    if review.service_failure is not None:
+        print(f"reviewer: error: {review.service_failure}", file=sys.stderr)
+    return exit_code(review, threshold)
+
+
 def write_report(
     review: Review, diff: Diff, *, format: str, output: Path | None, console: Console | None = None
 ) -> None:
@@ -182,32 +190,48 @@ def write_text(path: Path | None, text: str) -> None:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Replace ``path`` only once the new content is fully written."""
+    """Replace ``path`` only once the new content is fully written.
+
+    The file gets the mode a plain ``open(path, "w")`` would give it (the existing
+    file's, else 0666 less the umask), not the temporary file's private 0600.
+    """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        mode = _mode_for(path)
         with tempfile.NamedTemporaryFile(
             "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False
         ) as handle:
             handle.write(text)
+        os.chmod(handle.name, mode)
         os.replace(handle.name, path)
     except OSError as exc:
         raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
+def _mode_for(path: Path) -> int:
+    try:
+        return path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)  # the only way to read it; set back at once
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 @contextmanager
 def report_console(output: Path | None, console: Console | None = None) -> Iterator[Console]:
     """A rich Console on stdout, or on a file written atomically once the block succeeds."""
-    from rich.console import Console
+    # Deferred: rich loads only when a report is printed in the terminal format.
+    from reviewer.commands.terminal import ReportConsole
 
     if output is None:
-        yield console or Console()
+        yield console or ReportConsole()
         return
     buffer = io.StringIO()
-    yield Console(file=buffer, force_terminal=False, width=100)
+    yield ReportConsole(file=buffer, force_terminal=False, width=100)
     write_atomically(output, buffer.getvalue())
 
 
 def stderr_console() -> Console:
-    from rich.console import Console
+    from reviewer.commands.terminal import ReportConsole
 
-    return Console(stderr=True)
+    return ReportConsole(stderr=True)

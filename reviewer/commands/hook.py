@@ -128,11 +128,10 @@ def _report(review: Review, diff: Diff) -> None:
         print(f"reviewer: no findings{_quiet_details(review)}")
         return
     # rich only when there is something to show: a clean cached run stays light.
-    from rich.console import Console
-
+    from reviewer.commands.terminal import ReportConsole
     from reviewer.render.text import render_text
 
-    render_text(review, diff, Console())
+    render_text(review, diff, ReportConsole())
 
 
 def _nothing_to_show(review: Review) -> bool:

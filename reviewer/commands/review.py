@@ -19,6 +19,7 @@ from reviewer.commands.common import (
     resolve_config,
     say,
     stderr_console,
+    verdict,
     warn,
     write_report,
     write_text,
@@ -29,7 +30,6 @@ from reviewer.errors import EXIT_OK, UsageError
 from reviewer.render.jsonout import render_dry_run_json
 from reviewer.render.text import progress_reporter, render_dry_run_text
 from reviewer.values import Review
-from reviewer.verdict import exit_code
 
 
 def run(args: argparse.Namespace) -> int:
@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
             return _dry_run(args, diff, config, cache)
         review = _review(args, diff, diff_text, config, repo, cache)
     write_report(review, diff, format=args.format, output=args.output)
-    return exit_code(review, config.fail_on)
+    return verdict(review, config.fail_on)
 
 
 def _diff_text(args: argparse.Namespace, repo: Path | None) -> gitdiff.DiffText:
@@ -98,7 +98,7 @@ def _batch_wait(poll_seconds: float, repo: Path | None) -> BatchWait:
 def _dry_run(
     args: argparse.Namespace, diff: Diff, config: Config, cache: ReviewCache | None
 ) -> int:
-    dry = engine.dry_run(engine.prepare(diff, config, cache=cache))
+    dry = engine.dry_run(engine.prepare(diff, config, cache=cache), batch=args.batch)
     if args.format == "json":
         write_text(args.output, render_dry_run_json(dry))
     elif args.format == "text":

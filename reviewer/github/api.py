@@ -123,7 +123,13 @@ class GitHub:
         clock: Clock | None = None,
         log: Callable[[str], None] = _stderr,
     ) -> None:
-        from github import Auth, Github
+        try:
+            from github import Auth, Github
+        except ModuleNotFoundError:
+            raise InputError(
+                "`reviewer action` needs PyGithub, which this installation lacks",
+                hint="install reviewer with its GitHub extra: pip install 'reviewer[github]'",
+            ) from None
 
         self._client = Github(
             auth=Auth.Token(settings.token),
