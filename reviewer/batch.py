@@ -167,8 +167,9 @@ async def send_as_batch(
         request_digests=tuple((r.key, digest(r.body)) for r in requests),
     )
     saved = save_state(wait.state_dir, state)
+    count = f"{len(requests)} request" + ("" if len(requests) == 1 else "s")
     wait.say(
-        f"submitted batch {batch_id} ({len(requests)} requests); state saved in {saved}. "
+        f"submitted batch {batch_id} ({count}); state saved in {saved}. "
         f"If interrupted: reviewer batch resume {batch_id}"
     )
     return await collect(

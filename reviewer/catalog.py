@@ -31,6 +31,8 @@ class ModelInfo:
     # minimum seen (4,096 tokens), so the system prompt is sized above it.
     min_cacheable_tokens: int = 4096
     max_output_tokens: int = 128_000
+    # Prompt and answer together, per request (API-NOTES: 1M context for the 5.5 family).
+    context_window_tokens: int = 1_000_000
     bedrock_id: str = field(kw_only=True)  # the model's id on Amazon Bedrock
     vertex_id: str = field(kw_only=True)  # the model's id on Google Vertex AI
 
@@ -88,12 +90,18 @@ DEFAULT_MODEL = "claude-sonnet-5-5"
 
 
 def model_info(model_id: str, *, source: str = "config") -> ModelInfo:
+    """The catalog's entry for ``model_id``; a ConfigError naming ``source`` when unknown.
+
+    ``source`` is a place in a file (the message adds the key ``model``) or a
+    command-line option such as ``--model``, which names the setting itself.
+    """
     try:
         return MODELS[model_id]
     except KeyError:
         known = ", ".join(sorted(MODELS))
+        key = None if source.startswith("--") else "model"
         raise ConfigError(
-            f"unknown model {model_id!r}; known models: {known}", source=source, key="model"
+            f"unknown model {model_id!r}; known models: {known}", source=source, key=key
         ) from None
 
 

@@ -79,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_cache(commands)
     _add_batch(commands)
     _add_action(commands)
+    _add_eval(commands)
     return parser
 
 
@@ -221,6 +222,35 @@ def _add_batch(commands: Commands) -> None:
     status.add_argument("batch_id", metavar="ID")
     _add_repo(status)
     _runs(status, "batch", "status")
+
+
+def _add_eval(commands: Commands) -> None:
+    evaluate = commands.add_parser(
+        "eval",
+        help="score configurations on a corpus of labelled changes",
+        description="Review every case of CORPUS (a directory of cases, each with change.diff "
+        "and expected.yml) with each --config and report precision, recall and F1 side by "
+        "side. Exit codes: 0 done, 1 a --min-* gate failed, 2 bad input, 3 a review failed.",
+    )
+    evaluate.add_argument("corpus", metavar="CORPUS", type=Path, help="the corpus directory")
+    evaluate.add_argument(
+        "--config",
+        metavar="PATH",
+        type=Path,
+        action="append",
+        help="a configuration to score; repeat to compare several (default: the defaults)",
+    )
+    evaluate.add_argument("--model", metavar="ID", help="model id (overrides each configuration)")
+    evaluate.add_argument("--format", choices=("text", "json"), default="text")
+    evaluate.add_argument("--output", metavar="PATH", type=_output_path, help="write it to PATH")
+    evaluate.add_argument(
+        "--dry-run", action="store_true", help="plan and price every case; send nothing"
+    )
+    evaluate.add_argument("--min-f1", metavar="X", help="exit 1 when a configuration's F1 < X")
+    evaluate.add_argument(
+        "--min-precision", metavar="X", help="exit 1 when a configuration's precision < X"
+    )
+    _runs(evaluate, "eval")
 
 
 def _add_action(commands: Commands) -> None:

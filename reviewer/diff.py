@@ -12,12 +12,17 @@ lines without numbers, guesses renames by comparing names, and misreads
 lines, so every structural surprise here is a DiffError naming the source and
 the 1-based line. Text around the diff (mail headers, commit messages, ``diff
 -r`` chatter) is skipped, as ``git apply`` skips it.
+
+Combined diffs (a merge against several parents: ``git log -c``/``--cc``,
+``git diff`` during a merge) have no two-sided line numbers to anchor on; their
+sections are skipped and named in ``Diff.warnings``, and the rest is returned.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cached_property
 
@@ -148,6 +153,8 @@ class FileDiff:
 @dataclass(frozen=True)
 class Diff:
     files: tuple[FileDiff, ...] = field(default=())
+    # What the parser left out on purpose (combined diffs), worth telling the user.
+    warnings: tuple[str, ...] = ()
 
     def file(self, path: str) -> FileDiff | None:
         for candidate in self.files:
@@ -183,17 +190,41 @@ def parse_diff(text: str, *, source: str = "<diff>") -> Diff:
         return Diff()
     parser = _Parser(split_lines(text), source)
     files = parser.files()
-    if not files:
+    if not files and not parser.combined:
         raise parser.error(
             "not a unified diff: no 'diff --git' or '---'/'+++' file header found",
             parser.first_text_line(),
         )
-    return Diff(files=tuple(files))
+    return Diff(files=tuple(files), warnings=_combined_warnings(parser.combined, source))
+
+
+_NAMED_SECTIONS = 10  # a merge's combined diff can have hundreds of sections
+
+
+def _combined_warnings(sections: list[tuple[int, str]], source: str) -> tuple[str, ...]:
+    """One warning for all the combined sections skipped, naming the first few."""
+    if not sections:
+        return ()
+    why = (
+        "a merge's diff against several parents (git log -c/--cc, git diff during a merge) "
+        "has no two-sided line numbers; review a two-way diff instead, e.g. "
+        "git diff MERGE^1 MERGE"
+    )
+    if len(sections) == 1:
+        line, name = sections[0]
+        return (f"{source}:{line}: skipped the combined diff of {name}: {why}",)
+    shown = ", ".join(f"{name} (line {line})" for line, name in sections[:_NAMED_SECTIONS])
+    more = len(sections) - _NAMED_SECTIONS
+    tail = f" and {more} more" if more > 0 else ""
+    return (f"{source}: skipped {len(sections)} combined diff sections, {shown}{tail}: {why}",)
 
 
 _DEV_NULL = "/dev/null"
-# Twelve digits is more lines than any file has, and keeps int() far from its size limit.
-_HUNK_HEADER = re.compile(r"@@ -(\d{1,12})(?:,(\d{1,12}))? \+(\d{1,12})(?:,(\d{1,12}))? @@ ?(.*)")
+# No digit cap: diffs from other tools carry 19-digit numbers (64-bit limits). A number
+# past int()'s digit limit is still reported as a malformed header, not a crash.
+_HUNK_HEADER = re.compile(r"@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@ ?(.*)")
+_COMBINED_HEADERS = ("diff --cc ", "diff --combined ")
+_SECTION_HEADERS = ("diff --git ", *_COMBINED_HEADERS)
 # After "GIT binary patch": block headers, base85 lines (a length letter, then
 # characters of git's base85 alphabet, which has no space) and blank separators.
 _BINARY_PAYLOAD = re.compile(r"(?:literal|delta) \d+|[A-Za-z][0-9A-Za-z!#$%&()*+;<=>?@^_`{|}~-]+|")
@@ -214,6 +245,8 @@ class _Header:
     git_names: tuple[str, str] | None = None  # the two names of `diff --git`, prefixed
     minus: str | None = None  # the `---` name, unquoted, still prefixed
     plus: str | None = None  # the `+++` name, likewise
+    minus_absent: bool = False  # the `---` line says the old file does not exist (diff -N)
+    plus_absent: bool = False  # the `+++` line says the new file does not exist
     moves: dict[str, str] = field(default_factory=dict)  # "rename from" -> name, ...
     modes: dict[str, str] = field(default_factory=dict)  # "old mode" -> mode, ...
     index_mode: str | None = None
@@ -239,11 +272,23 @@ class _Header:
             return FileStatus.COPIED
         if "rename from" in self.moves and "rename to" in self.moves:
             return FileStatus.RENAMED
-        if "new file mode" in self.modes or self.minus == _DEV_NULL:
+        if "new file mode" in self.modes or self.minus == _DEV_NULL or self._absent("old"):
             return FileStatus.ADDED
-        if "deleted file mode" in self.modes or self.plus == _DEV_NULL:
+        if "deleted file mode" in self.modes or self.plus == _DEV_NULL or self._absent("new"):
             return FileStatus.DELETED
         return FileStatus.MODIFIED
+
+    def _absent(self, side: str) -> bool:
+        """A plain diff's side marked absent (``diff -N``'s epoch), and empty in every hunk.
+
+        Both must hold, as for ``patch``: an epoch timestamp alone could be a real
+        file's, and a hunk from line 0 alone is also how an empty file grows.
+        """
+        if self.git_names is not None or not self.hunks:
+            return False
+        if side == "old":
+            return self.minus_absent and all(h.old_start == h.old_count == 0 for h in self.hunks)
+        return self.plus_absent and all(h.new_start == h.new_count == 0 for h in self.hunks)
 
     def paths(self) -> tuple[str | None, str | None]:
         """The old and the new path without prefixes; None where a name is unknown."""
@@ -361,14 +406,103 @@ def _take_quoted(text: str, start: int) -> tuple[str | None, int]:
     return None, len(text)
 
 
-def _file_header_name(line: str) -> str:
-    """The name on a ``---``/``+++`` line, without a timestamp or git's trailing tab."""
+# The timestamp that GNU diff, BSD diff, Mercurial or difflib write after the name on a
+# ---/+++ line, after a tab, or after spaces where a terminal or an editor turned the
+# tab into them. ISO form "2024-01-01 10:00:00.000000000 +0000"; C's asctime form
+# "Thu Jan  1 00:00:00 1970", which Mercurial writes with a zone.
+_ISO_STAMP = (
+    r"(?P<year>\d{4})-(?P<month>\d\d)-(?P<day>\d\d)"
+    r"(?:[ T](?P<hour>\d\d):(?P<minute>\d\d)(?::(?P<second>\d\d)(?:\.(?P<fraction>\d+))?)?)?"
+)
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_ASCTIME_STAMP = (
+    rf"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (?P<month_name>{'|'.join(_MONTHS)}) +(?P<a_day>\d\d?)"
+    r" (?P<a_hour>\d\d):(?P<a_minute>\d\d):(?P<a_second>\d\d) (?P<a_year>\d{4})"
+)
+_HEADER_STAMP = re.compile(
+    rf"(?:{_ISO_STAMP}|{_ASCTIME_STAMP})(?: ?(?P<zone>[+-]\d\d:?\d\d|Z|UTC|GMT))?"
+)
+# Words tried from the end of a ---/+++ line for a timestamp after spaces: the longest
+# stamp has six spaces ("Thu Jan  1 00:00:00 1970 +0000"), the separator a few more.
+_STAMP_SPACES = 10
+_EPOCH = datetime(1970, 1, 1)
+# Without a zone, the time is local to a zone we do not know: UTC-12 to UTC+14.
+_LOCAL_ZONE_SPAN = timedelta(hours=14)
+# Subversion's label for the missing side of an added or deleted file.
+_SVN_ABSENT = "(nonexistent)"
+
+
+def _file_header_name(line: str) -> tuple[str, bool]:
+    """The name on a ``---``/``+++`` line, and whether the line says the file is absent.
+
+    The timestamp or label after the name is dropped: after the last tab, or
+    after spaces. ``diff -N`` marks the missing side of an added or deleted file
+    with the epoch as its timestamp, Subversion with "(nonexistent)".
+    """
     rest = line[4:]
     if rest.startswith('"'):
-        name, _ = _take_quoted(rest, 0)
+        name, end = _take_quoted(rest, 0)
         if name is not None:
-            return name
-    return rest.split("\t", 1)[0]
+            label = rest[end:].strip()
+            stamp = _HEADER_STAMP.fullmatch(label)
+            return name, _is_epoch(stamp) if stamp else label == _SVN_ABSENT
+    before_tab, tab, after_tab = rest.rpartition("\t")
+    stamp = _HEADER_STAMP.fullmatch(after_tab.strip()) if tab else None
+    if stamp is not None:
+        return before_tab, _is_epoch(stamp)
+    spaced = _space_separated_stamp(rest)
+    if spaced is not None:
+        return spaced
+    if tab:  # a label that is no timestamp: Subversion's "(working copy)", git's empty one
+        return before_tab, after_tab.strip() == _SVN_ABSENT
+    return rest, False
+
+
+def _space_separated_stamp(rest: str) -> tuple[str, bool] | None:
+    """``name 2024-01-01 10:00:00 +0000`` split into the name and whether it is the epoch.
+
+    Only a stamp with a time counts: ``notes 2024-01-01`` is more likely a name.
+    Only the last few words are tried, so a name full of spaces costs one split.
+    """
+    words = rest.rsplit(" ", _STAMP_SPACES)
+    for count in range(len(words) - 1, 0, -1):
+        name = " ".join(words[:-count]).rstrip(" ")
+        stamp = _HEADER_STAMP.fullmatch(" ".join(words[-count:]))
+        if name and stamp is not None and (stamp["hour"] or stamp["a_hour"]):
+            return name, _is_epoch(stamp)
+    return None
+
+
+def _is_epoch(stamp: re.Match[str]) -> bool:
+    """Whether ``stamp`` is 1970-01-01 00:00:00 UTC, as far as its zone tells."""
+    if stamp["year"]:
+        if stamp["hour"] is None or (stamp["fraction"] or "0").strip("0"):
+            return False
+        year, month, day = int(stamp["year"]), int(stamp["month"]), int(stamp["day"])
+        hour, minute, second = int(stamp["hour"]), int(stamp["minute"]), int(stamp["second"] or 0)
+    else:
+        year, month, day = (
+            int(stamp["a_year"]),
+            _MONTHS.index(stamp["month_name"]) + 1,
+            int(stamp["a_day"]),
+        )
+        hour, minute, second = int(stamp["a_hour"]), int(stamp["a_minute"]), int(stamp["a_second"])
+    try:
+        moment = datetime(year, month, day, hour, minute, second)
+    except ValueError:  # a day or hour out of range: not a time at all
+        return False
+    zone = stamp["zone"]
+    if zone is None:
+        return abs(moment - _EPOCH) <= _LOCAL_ZONE_SPAN
+    return moment - _zone_offset(zone) == _EPOCH
+
+
+def _zone_offset(zone: str) -> timedelta:
+    if zone in ("Z", "UTC", "GMT"):
+        return timedelta()
+    digits = zone[1:].replace(":", "")
+    offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+    return -offset if zone[0] == "-" else offset
 
 
 def _binary_names(line: str) -> tuple[str, str] | None:
@@ -377,6 +511,11 @@ def _binary_names(line: str) -> tuple[str, str] | None:
         return None
     old, found, new = line.removeprefix("Binary files ").removesuffix(" differ").rpartition(" and ")
     return (old, new) if found and old and new else None
+
+
+def _shown(text: str, limit: int = 80) -> str:
+    """``text`` quoted for a message, shortened: a garbage line can be megabytes long."""
+    return repr(text) if len(text) <= limit else f"{text[:limit]!r}... ({len(text)} characters)"
 
 
 def _bare(line: str) -> str:
@@ -391,6 +530,7 @@ class _Parser:
         self.lines = lines
         self.source = source
         self.at = 0
+        self.combined: list[tuple[int, str]] = []  # skipped sections: 1-based line, name
 
     def error(self, message: str, index: int) -> DiffError:
         return DiffError(message, source=self.source, line=index + 1)
@@ -421,8 +561,10 @@ class _Parser:
             binary = _binary_names(line)
             if line.startswith("diff --git "):
                 files.append(self._git_file())
-            elif line.startswith(("diff --cc ", "diff --combined ")):
-                raise self.error("combined diffs (of merge commits) are not supported", self.at)
+            elif line.startswith(_COMBINED_HEADERS) or self._starts_with(
+                self.at, "--- ", "+++ ", "@@@"
+            ):
+                self._skip_combined(line)
             elif self._starts_plain_file(self.at):
                 files.append(self._plain_file())
             elif line.startswith("@@"):
@@ -434,6 +576,24 @@ class _Parser:
             else:
                 self.at += 1
         return files
+
+    def _skip_combined(self, line: str) -> None:
+        """Pass over one combined section, up to the next file's header.
+
+        Its hunk lines start with one marker per parent, so none of them can
+        read as ``diff --git``; a plain file header needs its ``@@ -`` as well.
+        """
+        start = self.at
+        if line.startswith(_COMBINED_HEADERS):
+            name = unquote_path(line.split(" ", 2)[2])
+        else:
+            name = _file_header_name(_bare(self.lines[start + 1]))[0]
+        self.combined.append((start + 1, name))
+        self.at += 1
+        while (next_line := self._bare_at(self.at)) is not None:
+            if next_line.startswith(_SECTION_HEADERS) or self._starts_plain_file(self.at):
+                return
+            self.at += 1
 
     def _git_file(self) -> FileDiff:
         header_line = _bare(self.lines[self.at])
@@ -485,8 +645,8 @@ class _Parser:
 
     def _read_file_body(self, header: _Header) -> None:
         """The ``---``/``+++`` pair at ``at``, then the hunks that follow it."""
-        header.minus = _file_header_name(_bare(self.lines[self.at]))
-        header.plus = _file_header_name(_bare(self.lines[self.at + 1]))
+        header.minus, header.minus_absent = _file_header_name(_bare(self.lines[self.at]))
+        header.plus, header.plus_absent = _file_header_name(_bare(self.lines[self.at + 1]))
         self.at += 2
         while (line := self._bare_at(self.at)) is not None and line.startswith("@@"):
             header.hunks.append(self._hunk())
@@ -512,10 +672,15 @@ class _Parser:
         header = _bare(self.lines[start])
         match = _HUNK_HEADER.fullmatch(header)
         if match is None:
-            raise self.error(f"malformed hunk header {header!r}", start)
-        old_start, new_start = int(match[1]), int(match[3])
-        old_count = 1 if match[2] is None else int(match[2])
-        new_count = 1 if match[4] is None else int(match[4])
+            raise self.error(f"malformed hunk header {_shown(header)}", start)
+        try:
+            old_start, new_start = int(match[1]), int(match[3])
+            old_count = 1 if match[2] is None else int(match[2])
+            new_count = 1 if match[4] is None else int(match[4])
+        except ValueError:  # more digits than int() reads (sys.get_int_max_str_digits)
+            raise self.error(
+                f"malformed hunk header {_shown(header)}: a number is too long", start
+            ) from None
         body = _HunkBody(header, start, (old_start, old_count), (new_start, new_count))
         self.at += 1
         self._read_hunk_lines(body, start)

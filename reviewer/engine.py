@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeAlias
 
@@ -104,8 +104,12 @@ def run(
     pr: PullRequestText | None = None,
     cache: ReviewCache | None = None,
     mode: Mode | None = None,
+    generated: Set[str] = frozenset(),
 ) -> Review:
-    """Review ``diff``: prepare locally, send what is left, and assemble the Review."""
+    """Review ``diff``: prepare locally, send what is left, and assemble the Review.
+
+    ``generated``: paths the repository marks generated (``linguist-generated``), skipped.
+    """
     if isinstance(mode, Batch | Resume) and config.provider != "anthropic":
         raise UsageError(
             f"Message Batches (--batch) are not available with provider {config.provider}: "
@@ -113,7 +117,7 @@ def run(
             hint="run without --batch, or set provider: anthropic",
         )
     started = time.monotonic()
-    prepared = prepare(diff, config, pr, cache=cache)
+    prepared = prepare(diff, config, pr, cache=cache, generated=generated)
     local = Timing(local_seconds=time.monotonic() - started)
     if not prepared.requests:
         return dataclasses.replace(assemble(prepared, config, []), timing=local)
@@ -196,6 +200,7 @@ def prepare(
     pr: PullRequestText | None = None,
     *,
     cache: ReviewCache | None = None,
+    generated: Set[str] = frozenset(),
 ) -> Prepared:
     """Scan, plan and build the requests; with ``cache``, only for hunks it cannot serve.
 
@@ -203,14 +208,18 @@ def prepare(
     ``cache`` here, since they need no answer from the model.
     """
     info = model_info(config.model)
-    split = _split(diff, config, pr, cache)
+    split = _split(diff, config, pr, cache, generated)
     scan = _scan(split.residual)
     pending = hunk_cache.sort_secrets(split, scan, cache) if cache is not None else ()
     reviewable = Diff(
         files=tuple(f for f, sent in zip(scan.diff.files, split.reviewable, strict=True) if sent)
     )
     plan = make_plan(
-        reviewable, config, render=prompt.request_block, estimate=prompt.estimate_tokens
+        reviewable,
+        config,
+        render=prompt.request_block,
+        estimate=prompt.estimate_tokens,
+        generated=generated,
     )
     plan = dataclasses.replace(plan, skipped=split.skipped + plan.skipped)
     return Prepared(
@@ -227,10 +236,14 @@ def prepare(
 
 
 def _split(
-    diff: Diff, config: Config, pr: PullRequestText | None, cache: ReviewCache | None
+    diff: Diff,
+    config: Config,
+    pr: PullRequestText | None,
+    cache: ReviewCache | None,
+    generated: Set[str],
 ) -> hunk_cache.Split:
     is_ignored = ignore_matcher(config.ignore)
-    reasons = [skip_reason(file, is_ignored) for file in diff.files]
+    reasons = [skip_reason(file, is_ignored, generated) for file in diff.files]
     skipped = tuple(
         PathReason(file.path, reason)
         for file, reason in zip(diff.files, reasons, strict=True)
@@ -302,7 +315,7 @@ def dry_run(prepared: Prepared, *, batch: bool = False) -> DryRun:
     return DryRun(
         model=prepared.model.id,
         requests=planned,
-        skipped=prepared.plan.skipped,
+        skipped=prepared.plan.skipped + prepared.plan.left_out,
         estimated_cost_usd=estimated_cost(prepared) * (BATCH_DISCOUNT if batch else 1.0),
         cached_hunks=prepared.cached_hunks,
         batch=batch,
@@ -417,7 +430,7 @@ def finish(
 def assemble(prepared: Prepared, config: Config, results: Sequence[ModelResult]) -> Review:
     """Anchor what the model said, merge local findings, and account for every file."""
     findings: list[Finding] = [*prepared.secret_findings, *prepared.cached_findings]
-    not_reviewed: list[PathReason] = []
+    not_reviewed: list[PathReason] = list(prepared.plan.left_out)
     summaries: list[str] = list(prepared.cached_summaries)
     usage = Usage(cached_hunks=prepared.cached_hunks)
     for plan, result in zip(prepared.plan.requests, results, strict=True):

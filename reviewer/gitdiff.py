@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, TextIO
@@ -75,10 +76,53 @@ def worktree_diff(repo: Path) -> DiffText:
     """Every uncommitted change to tracked files, staged or not (``git diff HEAD``).
 
     Before the first commit there is no HEAD; the diff is then against the empty tree.
+    Untracked files are not in it: a warning says how many, and how to include them.
     """
     root = repo_root(repo)
     base = "HEAD" if _has_commits(root) else _empty_tree(root)
-    return _diff(root, "uncommitted changes", base)
+    found = _diff(root, "uncommitted changes", base)
+    untracked = _untracked_count(root)
+    if not untracked:
+        return found
+    return DiffText(found.text, found.source, (*found.warnings, _untracked_warning(untracked)))
+
+
+def _untracked_count(root: Path) -> int:
+    """Files git does not track and does not ignore: new files not yet added."""
+    listed = _git(root, "ls-files", "--others", "--exclude-standard", "-z").stdout
+    return listed.count(b"\0")
+
+
+def _untracked_warning(count: int) -> str:
+    files = "1 untracked file was" if count == 1 else f"{count} untracked files were"
+    return (
+        f"{files} left out: only changes to tracked files are reviewed; "
+        "to include a new file, run git add -N <path> (or git add -N . for all)"
+    )
+
+
+# git check-attr's values for an attribute: set ("attr" or "attr=true" read as "true"),
+# unset ("-attr"), unspecified, or the value given ("attr=false").
+_GENERATED_VALUES = frozenset({b"set", b"true"})
+
+
+def generated_paths(repo: Path, paths: Iterable[str]) -> frozenset[str]:
+    """Which of ``paths`` (relative to the top of ``repo``) ``.gitattributes`` marks
+    ``linguist-generated``, as GitHub does to collapse them in pull requests.
+    """
+    wanted = list(dict.fromkeys(paths))
+    if not wanted:
+        return frozenset()
+    root = repo_root(repo)
+    names = b"".join(os.fsencode(path) + b"\0" for path in wanted)
+    output = _git(root, "check-attr", "--stdin", "-z", "linguist-generated", stdin=names).stdout
+    # -z output: path NUL attribute NUL value NUL, for every path in the order given
+    fields = output.split(b"\0")
+    return frozenset(
+        os.fsdecode(fields[index])
+        for index in range(0, len(fields) - 2, 3)
+        if fields[index + 2] in _GENERATED_VALUES
+    )
 
 
 def range_diff(repo: Path, base: str, head: str = "HEAD") -> DiffText:
@@ -132,14 +176,18 @@ def _require_commit(root: Path, revision: str) -> None:
         )
 
 
-def _git(cwd: Path, *args: str, ok: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess[bytes]:
-    """Run git in ``cwd``; a return code outside ``ok`` becomes a GitError."""
+def _git(
+    cwd: Path, *args: str, ok: tuple[int, ...] = (0,), stdin: bytes | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    """Run git in ``cwd``, with ``stdin`` as its input; a return code outside ``ok``
+    becomes a GitError.
+    """
     command = ["git", "-C", str(cwd), *_GIT_CONFIG, *args]
     try:
         completed = subprocess.run(
             command,
             env={**os.environ, "LC_ALL": "C"},  # English messages, which _git_error reads
-            stdin=subprocess.DEVNULL,
+            input=b"" if stdin is None else stdin,
             capture_output=True,
             check=False,
         )

@@ -5,8 +5,13 @@ moment its response has begun, which is when the cache entry it writes becomes
 readable (so the rest fan out then and read it instead of all paying for the
 write); and streaming has no ceiling on ``max_tokens``.
 
-Retries are the SDK's (``max_retries``, backoff honouring ``retry-after``); there
-is no second retry loop here. SDK errors are translated once, below, into
+Retries have two layers that never overlap. Until a response begins, they are the
+SDK's (``max_retries``: 429, 529, 5xx, connection errors, backoff honouring
+``retry-after``). Once a stream has begun the SDK can no longer retry it, so
+reviewer sends a request again, once, when its stream was cut or ended in an
+``error`` event, or when its answer failed validation (malformed, truncated,
+off-schema); these re-sends share a run-wide budget (``RetryBudget``) and are
+counted in ``Usage.retries``. SDK errors are translated once, below, into
 reviewer's own types, keeping the request id.
 
 The model can be served by the Anthropic API, Amazon Bedrock or Google Vertex AI,
@@ -18,7 +23,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email.utils
 import importlib.util
+import math
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
@@ -32,6 +39,7 @@ from reviewer.values import Usage
 
 if TYPE_CHECKING:
     from anthropic import AsyncAnthropic, AsyncAnthropicBedrock, AsyncAnthropicVertex
+    from anthropic.lib.streaming import AsyncMessageStream, ParsedMessageStreamEvent
     from anthropic.types import Message
 
     SdkClient: TypeAlias = AsyncAnthropic | AsyncAnthropicBedrock | AsyncAnthropicVertex
@@ -39,6 +47,28 @@ if TYPE_CHECKING:
 DEFAULT_TIMEOUT_S = 300.0
 DEFAULT_MAX_RETRIES = 4
 CACHE_CONTROL = {"type": "ephemeral"}
+# Reviewer's own re-sends (see the module docstring): the wait before re-sending a broken
+# stream when the API named none, the longest wait honoured when it did, and the budget.
+RETRY_BACKOFF_S = 0.5
+MAX_RETRY_WAIT_S = 60.0
+MIN_RETRY_BUDGET = 2
+RETRY_BUDGET_SHARE = 0.25
+# `error` event types worth sending again: the API's transient ones (its errors page), and
+# the transient members of Bedrock's ResponseStream (bedrock-runtime service model), which
+# the SDK's Bedrock decoder raises as `error` events of that type.
+_TRANSIENT_STREAM_ERRORS = frozenset(
+    {
+        "overloaded_error",
+        "api_error",
+        "rate_limit_error",
+        "timeout_error",
+        "internalServerException",
+        "modelStreamErrorException",
+        "throttlingException",
+        "modelTimeoutException",
+        "serviceUnavailableException",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -207,6 +237,30 @@ def request_params(request: ModelRequest, *, model: str, max_tokens: int) -> dic
 
 
 Progress = Callable[[ModelResult], None]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class RetryBudget:
+    """How many re-sends reviewer itself may make in one run, shared by its requests.
+
+    Bounded so that a service that cuts every stream, or a model that keeps
+    answering off-schema, costs at most a quarter more requests, not twice as many.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.spent = 0
+
+    @classmethod
+    def for_requests(cls, count: int) -> RetryBudget:
+        return cls(max(MIN_RETRY_BUDGET, math.ceil(count * RETRY_BUDGET_SHARE)))
+
+    def take(self) -> bool:
+        """Spend one re-send if any is left (the event loop runs one task at a time)."""
+        if self.spent >= self.limit:
+            return False
+        self.spent += 1
+        return True
 
 
 async def run_requests(
@@ -217,23 +271,27 @@ async def run_requests(
     max_tokens: int,
     concurrency: int,
     on_result: Progress | None = None,
+    retry_budget: RetryBudget | None = None,
+    sleep: Sleep = asyncio.sleep,
 ) -> list[ModelResult]:
     """Run every request; failures become results with a reason, except auth errors.
 
     The first request goes alone until its response begins; the rest then run
-    with at most ``concurrency`` in flight.
+    with at most ``concurrency`` in flight. ``retry_budget`` defaults to
+    ``RetryBudget.for_requests(len(requests))``.
     """
     if not requests:
         return []
     first_began = asyncio.Event()
     slots = asyncio.Semaphore(concurrency)
+    retries = _Retries(retry_budget or RetryBudget.for_requests(len(requests)), sleep)
 
     async def run(request: ModelRequest, *, is_first: bool) -> ModelResult:
         if not is_first:
             await first_began.wait()
         async with slots:
             began = first_began if is_first else None
-            result = await _run_one(client, request, model, max_tokens, began)
+            result = await _run_one(client, request, model, max_tokens, began, retries)
         first_began.set()  # a first request that failed before beginning must not block the rest
         if on_result is not None:
             on_result(result)
@@ -250,54 +308,145 @@ async def run_requests(
             task.cancel()
 
 
+@dataclass(frozen=True)
+class _Retries:
+    budget: RetryBudget
+    sleep: Sleep
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    """One sending of a request: the answer or why there is none, and what it cost."""
+
+    answer: ModelAnswer | None
+    failure: str | None
+    usage: Usage
+    request_id: str | None
+    retry_after: float | None = None  # set when worth sending again: seconds to wait first
+
+
 async def _run_one(
     client: ModelClient,
     request: ModelRequest,
     model: ModelInfo,
     max_tokens: int,
     began: asyncio.Event | None,
+    retries: _Retries,
 ) -> ModelResult:
     started = time.monotonic()
-    try:
-        message, request_id = await _stream(client, request, model, max_tokens, began)
-    except ServiceError as exc:
-        if isinstance(exc, AuthError):
-            raise
-        return ModelResult(
-            request,
-            None,
-            Usage(),
-            failure=exc.message,
-            request_id=exc.request_id,
-            seconds=time.monotonic() - started,
-        )
-    usage = _usage(message, model)
-    answer, failure = _interpret(message, max_tokens)
+    attempt = await _attempt(client, request, model, max_tokens, began)
+    usage, failure = attempt.usage, attempt.failure
+    if attempt.retry_after is not None:
+        if retries.budget.take():
+            await retries.sleep(attempt.retry_after)
+            first, attempt = attempt, await _attempt(client, request, model, max_tokens, began)
+            usage += attempt.usage + Usage(retries=1)
+            failure = _after_retry(first.failure, attempt.failure)
+        else:
+            limit = retries.budget.limit
+            failure = f"{failure} (not retried: the run's retry budget of {limit} is spent)"
     return ModelResult(
         request,
-        answer,
+        attempt.answer,
         usage,
         failure=failure,
-        request_id=request_id,
+        request_id=attempt.request_id,
         seconds=time.monotonic() - started,
     )
 
 
-async def _stream(
+def _after_retry(first: str | None, second: str | None) -> str | None:
+    if second is None:
+        return None
+    if second == first:
+        return f"{second} (again when retried)"
+    return f"{second} (when retried, after: {first})"
+
+
+async def _attempt(
     client: ModelClient,
     request: ModelRequest,
     model: ModelInfo,
     max_tokens: int,
     began: asyncio.Event | None,
-) -> tuple[Message, str | None]:
+) -> _Attempt:
     params = request_params(request, model=client.model_id(model), max_tokens=max_tokens)
-    with translated_errors(client.provider):
-        async with client.sdk.messages.stream(**params) as stream:
-            async for _event in stream:
-                if began is not None:
-                    began.set()
-                    began = None
-            return await stream.get_final_message(), stream.request_id
+    watch = _StreamWatch(began)
+    try:
+        with translated_errors(client.provider):
+            message = await _stream(client, params, watch)
+    except ServiceError as exc:
+        if isinstance(exc, AuthError):
+            raise
+        billed = _usage(watch.started, model) if watch.started is not None else Usage()
+        request_id = exc.request_id or watch.request_id
+        return _Attempt(None, exc.message, billed, request_id, retry_after=watch.retry_after)
+    reading = _interpret(message, max_tokens)
+    # An answer that failed validation is asked again at once: the service is fine.
+    retry_after = 0.0 if reading.invalid else None
+    return _Attempt(
+        reading.answer, reading.failure, _usage(message, model), watch.request_id, retry_after
+    )
+
+
+class _StreamWatch:
+    """What a stream showed before it ended: enough to bill and retry one that broke."""
+
+    def __init__(self, began: asyncio.Event | None) -> None:
+        self._began = began  # set at the first event: the cache entry is readable from then
+        self.request_id: str | None = None
+        self.started: Message | None = None  # message_start's message: the usage billed so far
+        self.retry_after: float | None = None  # set when the broken stream is worth re-sending
+
+    def saw(self, event: ParsedMessageStreamEvent[Any]) -> None:
+        if self._began is not None:
+            self._began.set()
+            self._began = None
+        if event.type == "message_start":
+            self.started = event.message
+
+    def broke(self, error: Exception) -> None:
+        self.retry_after = _stream_retry_wait(error)
+
+
+async def _stream(client: ModelClient, params: dict[str, Any], watch: _StreamWatch) -> Message:
+    stream: AsyncMessageStream[Any]
+    # Entering sends the request, with the SDK's retries; errors there are not ours to retry.
+    async with client.sdk.messages.stream(**params) as stream:
+        watch.request_id = stream.request_id
+        try:
+            async for event in stream:
+                watch.saw(event)
+        except Exception as error:
+            watch.broke(error)  # the response had begun: the SDK will not retry this
+            raise
+        return await stream.get_final_message()
+
+
+def _stream_retry_wait(error: Exception) -> float | None:
+    """Seconds to wait before re-sending a request whose stream broke, or None: do not."""
+    import anthropic
+    import httpx2
+
+    if isinstance(error, httpx2.TransportError):  # the connection was cut mid-response
+        return RETRY_BACKOFF_S
+    if isinstance(error, anthropic.APIStatusError) and error.type in _TRANSIENT_STREAM_ERRORS:
+        asked = _retry_after(error.response.headers)
+        return RETRY_BACKOFF_S if asked is None else min(asked, MAX_RETRY_WAIT_S)
+    return None
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    """The wait the API asked for: ``retry-after-ms``, else ``retry-after`` (seconds or a date)."""
+    with contextlib.suppress(TypeError, ValueError):
+        return max(0.0, float(headers.get("retry-after-ms", "")) / 1000)
+    value = headers.get("retry-after", "")
+    with contextlib.suppress(ValueError):
+        return max(0.0, float(value))
+    when = email.utils.parsedate_tz(value)
+    if when is None:
+        return None
+    return max(0.0, email.utils.mktime_tz(when) - time.time())
 
 
 @contextlib.contextmanager
@@ -370,23 +519,34 @@ def _usage(message: Message, model: ModelInfo, *, batch: bool = False) -> Usage:
     )
 
 
-def _interpret(message: Message, max_tokens: int) -> tuple[ModelAnswer | None, str | None]:
+@dataclass(frozen=True)
+class _Reading:
+    """What the model's message amounts to."""
+
+    answer: ModelAnswer | None
+    failure: str | None = None  # why there is no answer
+    invalid: bool = False  # the answer failed validation, so asking again may help
+
+
+def _interpret(message: Message, max_tokens: int) -> _Reading:
     """The answer, or why there is none; never raises on what the model said."""
     reason = message.stop_reason
     if reason == "refusal":
-        return None, "the model declined to review this part (stop_reason: refusal)"
+        return _Reading(None, "the model declined to review this part (stop_reason: refusal)")
     if reason == "model_context_window_exceeded":
-        return None, "the request exceeded the model's context window"
+        return _Reading(None, "the request exceeded the model's context window")
     text = "".join(block.text for block in message.content if block.type == "text")
     try:
-        return parse_answer(text), None
+        return _Reading(parse_answer(text))
     except SchemaViolation as exc:
         if reason == "max_tokens":
-            return None, (
+            failure = (
                 f"the answer was cut off at max_tokens={max_tokens}; "
                 "raise max_output_tokens or lower request_token_budget"
             )
-        return None, f"the model's answer did not match the findings schema: {exc}"
+        else:
+            failure = f"the model's answer did not match the findings schema: {exc}"
+        return _Reading(None, failure, invalid=True)
 
 
 # --------------------------------------------------------------------------- Message Batches
@@ -450,7 +610,7 @@ async def wait_for_batch(
     *,
     poll_seconds: float,
     on_progress: Callable[[BatchProgress], None] | None = None,
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    sleep: Sleep = asyncio.sleep,
 ) -> BatchProgress:
     """Poll until the batch has ended; an interruption leaves it running for resume."""
     while True:
@@ -487,9 +647,9 @@ def _batch_result(
     request: ModelRequest, result: Any, model: ModelInfo, max_tokens: int
 ) -> ModelResult:
     if result.type == "succeeded":
-        answer, failure = _interpret(result.message, max_tokens)
+        reading = _interpret(result.message, max_tokens)
         usage = _usage(result.message, model, batch=True)
-        return ModelResult(request, answer, usage, failure=failure)
+        return ModelResult(request, reading.answer, usage, failure=reading.failure)
     if result.type == "errored":
         error = result.error
         detail = f"{error.error.type}: {error.error.message}"

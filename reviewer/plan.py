@@ -1,7 +1,8 @@
 """Decide what is sent: filter files, pack hunks into requests under a token budget.
 
 Nothing is dropped silently: every file of the diff ends up in a request or in
-``skipped`` with a reason, and a file cut short by the request cap is named too.
+``skipped`` with a reason, and a file cut short by the request cap, or by a piece
+too large for the model's context window, is named too.
 """
 
 from __future__ import annotations
@@ -9,10 +10,11 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence, Set
 from dataclasses import dataclass
 
-from reviewer.config import Config
+from reviewer.catalog import model_info
+from reviewer.config import PROMPT_RESERVE_TOKENS, Config, diff_room, instruction_tokens
 from reviewer.diff import Diff, DiffLine, FileDiff, FileStatus, Hunk
 from reviewer.globs import path_matcher
 from reviewer.values import PathReason
@@ -79,20 +81,38 @@ class RequestPlan:
 @dataclass(frozen=True)
 class Plan:
     requests: tuple[RequestPlan, ...]
-    skipped: tuple[PathReason, ...]
+    skipped: tuple[PathReason, ...]  # by rule: nobody reviews these (ignored, generated, ...)
     reviewed_files: tuple[FileDiff, ...]  # every file with at least one hunk in a request
+    # Files (or parts) that should have been reviewed but did not fit the run's limits:
+    # the review is incomplete without them.
+    left_out: tuple[PathReason, ...] = ()
 
 
 Render = Callable[[Sequence[FileDiff]], str]
 Estimate = Callable[[str], int]
 
 
-def make_plan(diff: Diff, config: Config, *, render: Render, estimate: Estimate) -> Plan:
+def make_plan(
+    diff: Diff,
+    config: Config,
+    *,
+    render: Render,
+    estimate: Estimate,
+    generated: Set[str] = frozenset(),
+    prefix_tokens: int | None = None,
+) -> Plan:
+    """Plan the requests for ``diff``.
+
+    ``generated``: paths marked generated outside the diff (``linguist-generated``
+    in .gitattributes, see gitdiff.generated_paths). ``prefix_tokens``: the
+    estimated size of what every request repeats (system prompt and run context);
+    without it, the instructions plus a reserve for the reviewer's own prompt.
+    """
     skipped: list[PathReason] = []
     candidates: list[FileDiff] = []
     is_ignored = ignore_matcher(config.ignore)
     for file in diff.files:
-        reason = skip_reason(file, is_ignored)
+        reason = skip_reason(file, is_ignored, generated)
         if reason is None:
             candidates.append(file)
         else:
@@ -101,15 +121,36 @@ def make_plan(diff: Diff, config: Config, *, render: Render, estimate: Estimate)
     def cost(file: FileDiff) -> int:
         return estimate(render([file]))
 
-    packed = list(_pack(candidates, config.request_token_budget, cost))
-    kept, dropped = packed[: config.max_requests], packed[config.max_requests :]
-    skipped.extend(_over_cap(kept, dropped, config.max_requests))
-    reviewed = _unique_files(kept)
-    return Plan(requests=tuple(kept), skipped=tuple(skipped), reviewed_files=reviewed)
+    if prefix_tokens is None:
+        prefix_tokens = instruction_tokens(config, estimate) + PROMPT_RESERVE_TOKENS
+    room = diff_room(config, prefix_tokens)
+    # Packed to fit the context window too; only a piece that cannot be split
+    # further (one line) can still exceed it, and that one is not sent.
+    budget = max(1, min(config.request_token_budget, room))
+    packed = list(_pack(candidates, budget, cost))
+    fitting = [request for request in packed if request.estimated_tokens <= room]
+    too_large = [request for request in packed if request.estimated_tokens > room]
+    kept, dropped = fitting[: config.max_requests], fitting[config.max_requests :]
+    named: set[str] = set()
+    left_out = [
+        *_left_out(kept, too_large, _too_large_reasons(config, room), named),
+        *_left_out(kept, dropped, _over_cap_reasons(config.max_requests), named),
+    ]
+    return Plan(
+        requests=tuple(kept),
+        skipped=tuple(skipped),
+        reviewed_files=_unique_files(kept),
+        left_out=tuple(left_out),
+    )
 
 
-def skip_reason(file: FileDiff, is_ignored: Callable[[str], bool]) -> str | None:
-    """Why ``file`` is not reviewed, or None when it is."""
+def skip_reason(
+    file: FileDiff, is_ignored: Callable[[str], bool], generated: Set[str] = frozenset()
+) -> str | None:
+    """Why ``file`` is not reviewed, or None when it is.
+
+    ``generated``: paths that ``linguist-generated`` in .gitattributes marks.
+    """
     name = file.path.rpartition("/")[2]
     if file.is_binary:
         return "binary file"
@@ -117,12 +158,18 @@ def skip_reason(file: FileDiff, is_ignored: Callable[[str], bool]) -> str | None
         return _hunkless_reason(file)
     if file.status is FileStatus.DELETED:
         return "file deleted"
+    if file.is_symlink:
+        return "symbolic link (its content is the path it points to, not code)"
+    if file.is_submodule:
+        return "submodule (its content is a commit id, not code)"
     if is_ignored(file.path):
         return "matches an ignore glob in the configuration"
     if name in LOCKFILES:
         return "lockfile (generated by a package manager)"
     if any(file.path.startswith(d) or f"/{d}" in file.path for d in VENDORED_DIRS):
         return "vendored or build output directory"
+    if file.path in generated:
+        return "generated file (linguist-generated in .gitattributes)"
     if _GENERATED_NAME.match(name):
         return "generated or minified file"
     if _looks_generated(file):
@@ -232,22 +279,48 @@ def _with_hunks(file: FileDiff, hunks: Sequence[Hunk]) -> FileDiff:
     return dataclasses.replace(file, hunks=tuple(hunks))
 
 
-def _over_cap(
-    kept: Sequence[RequestPlan], dropped: Sequence[RequestPlan], cap: int
+@dataclass(frozen=True)
+class _Reasons:
+    """What to say of a file left out of the plan: in part, or entirely."""
+
+    partly: str
+    entirely: str
+
+
+def _over_cap_reasons(cap: int) -> _Reasons:
+    return _Reasons(
+        partly=f"partly reviewed: later hunks exceed max_requests={cap}",
+        entirely=f"not reviewed: run exceeds max_requests={cap}",
+    )
+
+
+def _too_large_reasons(config: Config, room: int) -> _Reasons:
+    window = model_info(config.model).context_window_tokens
+    limit = (
+        f"{config.model}'s context window "
+        f"({window:,} tokens, {room:,} left for the diff after the prompt and the answer)"
+    )
+    return _Reasons(
+        partly=f"partly reviewed: a line too large for {limit} was not sent",
+        entirely=f"not reviewed: too large for {limit}",
+    )
+
+
+def _left_out(
+    kept: Sequence[RequestPlan],
+    left: Sequence[RequestPlan],
+    reasons: _Reasons,
+    named: set[str],
 ) -> Iterator[PathReason]:
+    """A reason for each file in ``left``, once per file across calls sharing ``named``."""
     partly = {f.path for request in kept for f in request.files}
-    seen: set[str] = set()
-    for request in dropped:
+    for request in left:
         for file in request.files:
-            if file.path in seen:
+            if file.path in named:
                 continue
-            seen.add(file.path)
-            if file.path in partly:
-                yield PathReason(
-                    file.path, f"partly reviewed: later hunks exceed max_requests={cap}"
-                )
-            else:
-                yield PathReason(file.path, f"not reviewed: run exceeds max_requests={cap}")
+            named.add(file.path)
+            reason = reasons.partly if file.path in partly else reasons.entirely
+            yield PathReason(file.path, reason)
 
 
 def _unique_files(requests: Sequence[RequestPlan]) -> tuple[FileDiff, ...]:

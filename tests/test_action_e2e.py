@@ -59,7 +59,8 @@ TODO_20 = (
 )
 FOOTER = re.compile(
     r"---\n<sub>Model `claude-sonnet-5-5` · 1 request · tokens: [\d,]+ in / [\d,]+ out / "
-    r"[\d,]+ cache write / [\d,]+ cache read · cache hits \d+% of prompt · cost \$\d+\.\d{4}</sub>\n"
+    r"[\d,]+ cache write / [\d,]+ cache read · cache hits \d+% of prompt · cost \$\d+\.\d{4}"
+    r"(?: · local [\d.]+ s)?(?: · model [\d.]+ s wall \(requests add up to [\d.]+ s\))?</sub>\n"
 )
 
 
@@ -234,7 +235,7 @@ def _first_review(harness: Harness, head: str) -> str:
     url = f"https://github.com/octo/app/pull/7#pullrequestreview-{review.review_id}"
     assert run.outputs == {"findings": "3", "review_url": url}
     assert run.summary.startswith(
-        f"Posted as [a review on the pull request]({url}).\n\n## Code review"
+        f"## Code review\n\n_Posted as [a review on the pull request]({url})._"
     )
     assert "eval() runs arbitrary code" in run.summary  # the summary writes every finding out
     assert f"posted review {url}: 3 inline comments" in run.stderr
@@ -450,7 +451,9 @@ def test_a_model_outage_posts_nothing_so_a_rerun_reviews_again(harness: Harness)
     assert harness.reviews() == ()
     assert run.stderr.startswith("reviewer: error: ")
     assert "500" in run.stderr
-    assert "The review is incomplete" in run.summary
+    assert run.summary.startswith(
+        "## Code review — incomplete\n\n> [!WARNING]\n> **Review incomplete: "
+    )
     assert run.outputs == {"findings": "0", "review_url": ""}
 
 

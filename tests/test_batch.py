@@ -156,7 +156,10 @@ def test_review_batch_then_resume_report_the_same_review(
 
     sample = Path(__file__).resolve().parent.parent / "examples" / "sample.diff"
     config = tmp_path / "reviewer.yml"
-    config.write_text("request_token_budget: 500\nfail_on: critical\n", encoding="utf-8")
+    # on_incomplete: pass, so the exit code speaks of the findings despite the expired request
+    config.write_text(
+        "request_token_budget: 500\nfail_on: critical\non_incomplete: pass\n", encoding="utf-8"
+    )
     monkeypatch.chdir(tmp_path)  # not a repository: state goes to REVIEWER_CACHE_DIR
     with fake_with_markers() as api:
         api.set_batch_polls(2)
@@ -164,12 +167,12 @@ def test_review_batch_then_resume_report_the_same_review(
         monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_API_KEY)
         monkeypatch.setenv("ANTHROPIC_BASE_URL", api.base_url)
         args = ["--diff", str(sample), "--config", str(config), "--format", "json"]
-        code = main(["review", "--batch", "--poll-seconds", "0", *args])
+        code = main(["review", "--batch", "--poll-seconds", "0.01", *args])
         first = capsys.readouterr()
         batch_id = first.err.split("submitted batch ")[1].split(" ")[0]
         # --no-cache: rebuild exactly the submitted requests (the first run cached its answers)
         resumed_code = main(
-            ["batch", "resume", batch_id, "--no-cache", "--poll-seconds", "0", "--format", "json"]
+            ["batch", "resume", batch_id, "--no-cache", "--poll-seconds", "0.01", "--format", "json"]
         )
         resumed = capsys.readouterr()
         assert main(["batch", "status", batch_id]) == 0

@@ -562,6 +562,123 @@ def test_gnu_diff_ru_of_two_trees(tmp_path: Path) -> None:
     assert x.commentable(Side.RIGHT) == numbered(1, 3)
 
 
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Asia/Kolkata"])
+def test_gnu_diff_ruN_new_and_deleted_files(tmp_path: Path, zone: str) -> None:
+    for side in ("a", "b"):
+        (tmp_path / side / "pkg").mkdir(parents=True)
+    (tmp_path / "a" / "pkg" / "gone.py").write_text(lines_of(873))
+    (tmp_path / "b" / "pkg" / "new.py").write_text(lines_of(4))
+    (tmp_path / "a" / "pkg" / "kept.py").write_text(lines_of(3))
+    (tmp_path / "b" / "pkg" / "kept.py").write_text(lines_of(3).replace("line02", "two"))
+    completed = subprocess.run(
+        ["diff", "-ruN", "a", "b"],
+        cwd=tmp_path,
+        env={**os.environ, "TZ": zone},
+        capture_output=True,
+        check=False,
+    )
+    text = completed.stdout.decode()
+    assert "@@ -1,873 +0,0 @@" in text
+    assert "@@ -0,0 +1,4 @@" in text
+
+    diff = parse(text)
+
+    assert [(f.path, f.status) for f in diff.files] == [
+        ("pkg/gone.py", FileStatus.DELETED),
+        ("pkg/kept.py", FileStatus.MODIFIED),
+        ("pkg/new.py", FileStatus.ADDED),
+    ]
+
+
+def test_plain_diff_of_a_file_that_was_empty_is_a_modification() -> None:
+    """A hunk from line 0 alone is how an empty file grows; only the epoch says "absent"."""
+    text = (
+        "--- a/x.py\t2024-01-01 10:00:00.000000000 +0000\n"
+        "+++ b/x.py\t2024-01-02 10:00:00.000000000 +0000\n"
+        "@@ -0,0 +1 @@\n+x\n"
+    )
+    assert only_file(parse(text)).status is FileStatus.MODIFIED
+    epoch_but_not_empty = text.replace("2024-01-01 10:00:00", "1970-01-01 00:00:00").replace(
+        "@@ -0,0 +1 @@\n+x", "@@ -1 +1 @@\n-w\n+x"
+    )
+    assert only_file(parse(epoch_but_not_empty)).status is FileStatus.MODIFIED
+
+
+@pytest.mark.parametrize(
+    ("minus", "plus", "status"),
+    [
+        ("a/x.py\t1970-01-01 00:00:00.000000000 +0000", "b/x.py\t2024-01-01", FileStatus.ADDED),
+        ("a/x.py\tThu Jan  1 00:00:00 1970", "b/x.py\tMon Jan  1 10:00:00 2024", FileStatus.ADDED),
+        ("a/x.py\tThu Jan 01 01:00:00 1970 +0100", "b/x.py", FileStatus.ADDED),  # Mercurial's
+        ("x.py\t(nonexistent)", "x.py\t(working copy)", FileStatus.ADDED),  # Subversion's
+        ("a/x.py\t1970-01-01 00:00:01.000000000 +0000", "b/x.py", FileStatus.MODIFIED),
+        ("a/x.py\t1970-01-02 00:00:00 +0000", "b/x.py", FileStatus.MODIFIED),
+    ],
+)
+def test_plain_diff_absent_side_markers(minus: str, plus: str, status: FileStatus) -> None:
+    text = f"--- {minus}\n+++ {plus}\n@@ -0,0 +1 @@\n+x\n"
+    assert only_file(parse(text)).path == "x.py"
+    assert only_file(parse(text)).status is status
+
+
+@pytest.mark.parametrize(
+    ("minus", "plus"),
+    [
+        # a timestamp after spaces, as when a terminal or an editor turned the tab into them
+        ("a/x.py 2024-01-01 10:00:00.000000000 +0000", "b/x.py 2024-01-02 11:00:00.5 +0100"),
+        ("a/x.py   Mon Jan  1 10:00:00 2024", "b/x.py  Tue Jan  2 10:00:00 2024 -0800"),
+        ("a/x.py\t2024-01-01 10:00:00.000000000 +0000", "b/x.py\t2024-01-01"),
+        ("a/x.py\t(revision 12)", "b/x.py\t(working copy)"),
+        ("a/x.py", "b/x.py"),
+    ],
+)
+def test_plain_diff_header_timestamps_are_not_part_of_the_name(minus: str, plus: str) -> None:
+    text = f"--- {minus}\n+++ {plus}\n@@ -1 +1 @@\n-a\n+b\n"
+    assert (only_file(parse(text)).path, only_file(parse(text)).status) == (
+        "x.py",
+        FileStatus.MODIFIED,
+    )
+
+
+@pytest.mark.parametrize(
+    ("minus", "plus", "path"),
+    [
+        (
+            "a/t\tab.py\t2024-01-01 10:00:00 +0000",
+            "b/t\tab.py\t2024-01-01 10:00:00 +0000",
+            "t\tab.py",
+        ),
+        ('"a/t\\tab.py"\t2024-01-01 10:00:00 +0000', '"b/t\\tab.py"\t2024-01-01', "t\tab.py"),
+        (
+            "a/my notes 2024-01-01\t2024-01-02 10:00 +0000",
+            "b/my notes 2024-01-01",
+            "my notes 2024-01-01",
+        ),
+        ("a/my file.py 2024-01-01 10:00:00", "b/my file.py 2024-01-01 10:00:00", "my file.py"),
+    ],
+)
+def test_plain_diff_names_with_tabs_spaces_and_dates(minus: str, plus: str, path: str) -> None:
+    text = f"--- {minus}\n+++ {plus}\n@@ -1 +1 @@\n-a\n+b\n"
+    assert only_file(parse(text)).path == path
+
+
+def test_gnu_diff_quotes_a_name_with_a_tab(tmp_path: Path) -> None:
+    for side, content in (("a", "x\n"), ("b", "y\n")):
+        (tmp_path / side).mkdir()
+        (tmp_path / side / "t\tab.py").write_text(content)
+
+    text = run_gnu_diff(tmp_path, "-ru", "a", "b")
+    assert '--- "a/t\\tab.py"\t' in text
+
+    assert only_file(parse(text)).path == "t\tab.py"
+
+
+def test_header_with_a_huge_run_of_spaces_is_quick() -> None:
+    name = "x" + " " * 200_000 + "y"
+    text = f"--- a/{name}\n+++ b/{name}\n@@ -1 +1 @@\n-a\n+b\n"
+    assert only_file(parse(text)).path == name
+
+
 def test_difflib_unified_diff() -> None:
     old = lines_of(10)
     new = old.replace("line05\n", "").replace("line09\n", "line09\nextra\n")
@@ -760,7 +877,9 @@ def test_malformed_hunk_header() -> None:
 
 def test_absurd_hunk_numbers_are_malformed_not_a_crash() -> None:
     huge = "9" * 5000  # beyond int()'s default digit limit
-    expect_error(TWO_FILES.replace("@@ -1 +1 @@", f"@@ -{huge} +1 @@"), 14, "malformed hunk")
+    error = expect_error(TWO_FILES.replace("@@ -1 +1 @@", f"@@ -{huge} +1 @@"), 14, "too long")
+    assert "malformed hunk header" in str(error)
+    assert len(str(error)) < 300  # the header is shortened, not printed whole
 
 
 def test_minus_line_without_plus_line_in_a_git_header() -> None:
@@ -788,9 +907,116 @@ def test_hunk_in_git_header_without_file_lines() -> None:
     expect_error(text, 12, "hunk header without '---' and '+++' lines")
 
 
-def test_combined_merge_diff_is_refused() -> None:
-    text = "diff --cc f.txt\nindex 1,2..3\n--- a/f.txt\n+++ b/f.txt\n@@@ -1,1 -1,1 +1,1 @@@\n"
-    expect_error(text, 1, "combined diffs")
+def test_nineteen_digit_hunk_numbers_are_read() -> None:
+    big = 9_223_372_036_854_775_806  # 2**63 - 2: the largest a 64-bit parser reads, less one
+    text = f"--- a/x\n+++ b/x\n@@ -{big},2 +{big},2 @@\n a\n-b\n+c\n"
+
+    hunk = only_file(parse(text)).hunks[0]
+
+    assert (hunk.old_start, hunk.new_start) == (big, big)
+    assert [(line.old_no, line.new_no) for line in hunk.lines] == [
+        (big, big),
+        (big + 1, None),
+        (None, big + 1),
+    ]
+
+
+# --- combined diffs of merges ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("option", ["--cc", "-c"])
+def test_combined_sections_of_git_log_are_skipped_with_a_warning(
+    git_repo: GitRepo, option: str
+) -> None:
+    conflicted_merge(git_repo)
+    text = git_repo.git("log", "-p", option, "-2")
+    header = "diff --cc both.txt" if option == "--cc" else "diff --combined both.txt"
+    assert header in text
+    assert "@@@ -" in text
+
+    diff = parse(text)
+
+    assert [(f.path, f.status) for f in diff.files] == [("after.txt", FileStatus.ADDED)]
+    line = split_lines(text).index(header + "\n") + 1
+    assert len(diff.warnings) == 1
+    assert diff.warnings[0].startswith(f"{SOURCE}:{line}: skipped the combined diff of both.txt")
+
+
+def conflicted_merge(git_repo: GitRepo) -> None:
+    """main and side both change line 3; the merge takes neither: a combined diff with hunks."""
+    git_repo.write("both.txt", lines_of(5))
+    git_repo.commit("base")
+    git_repo.git("switch", "-q", "-c", "side")
+    git_repo.write("both.txt", lines_of(5).replace("line03", "side"))
+    git_repo.commit("side")
+    git_repo.git("switch", "-q", "main")
+    git_repo.write("both.txt", lines_of(5).replace("line03", "main"))
+    git_repo.commit("main")
+    completed = subprocess.run(
+        ["git", "-C", str(git_repo.path), "merge", "-q", "side"], capture_output=True, check=False
+    )
+    assert completed.returncode == 1  # the conflict
+    git_repo.write("both.txt", lines_of(5).replace("line03", "resolved"))
+    git_repo.commit("merge side")
+    git_repo.write("after.txt", "after\n")
+    git_repo.commit("after")
+
+
+def test_git_diff_during_a_conflicted_merge_is_a_warning_not_an_error(git_repo: GitRepo) -> None:
+    git_repo.write("both.txt", lines_of(5))
+    git_repo.write("other.txt", "one\n")
+    git_repo.commit("base")
+    git_repo.git("switch", "-q", "-c", "side")
+    git_repo.write("both.txt", lines_of(5).replace("line03", "side"))
+    git_repo.commit("side")
+    git_repo.git("switch", "-q", "main")
+    git_repo.write("both.txt", lines_of(5).replace("line03", "main"))
+    git_repo.commit("main")
+    subprocess.run(["git", "-C", str(git_repo.path), "merge", "-q", "side"], capture_output=True)
+    git_repo.write("other.txt", "two\n")  # an ordinary unstaged edit beside the conflict
+
+    text = git_repo.diff()
+    assert text.startswith("diff --cc both.txt")
+
+    diff = parse(text)
+
+    assert [f.path for f in diff.files] == ["other.txt"]
+    assert "skipped the combined diff of both.txt" in diff.warnings[0]
+
+
+def test_a_diff_of_combined_sections_only_is_empty_with_a_warning() -> None:
+    text = (
+        "diff --cc f.txt\nindex 1,2..3\n--- a/f.txt\n+++ b/f.txt\n"
+        "@@@ -1,1 -1,1 +1,1 @@@\n- a\n +b\n++c\n"
+    )
+    diff = parse(text)
+    assert diff.is_empty
+    assert diff.warnings == (
+        f"{SOURCE}:1: skipped the combined diff of f.txt: a merge's diff against several "
+        "parents (git log -c/--cc, git diff during a merge) has no two-sided line numbers; "
+        "review a two-way diff instead, e.g. git diff MERGE^1 MERGE",
+    )
+
+
+def test_many_combined_sections_make_one_warning() -> None:
+    section = "diff --combined f{0}.txt\n--- a/f{0}.txt\n+++ b/f{0}.txt\n@@@ -1 -1 +1 @@@\n  x\n"
+    text = "".join(section.format(n) for n in range(12)) + TWO_FILES
+
+    diff = parse(text)
+
+    assert [f.path for f in diff.files] == ["x.txt", "y.txt"]
+    (warning,) = diff.warnings
+    assert warning.startswith(f"{SOURCE}: skipped 12 combined diff sections, f0.txt (line 1), ")
+    assert "f9.txt (line 46) and 2 more:" in warning
+
+
+def test_combined_hunk_without_a_diff_line_is_skipped() -> None:
+    text = "--- a/f.txt\n+++ b/f.txt\n@@@ -1 -1 +1 @@@\n- a\n +b\n" + TWO_FILES
+
+    diff = parse(text)
+
+    assert [f.path for f in diff.files] == ["x.txt", "y.txt"]
+    assert diff.warnings[0].startswith(f"{SOURCE}:1: skipped the combined diff of b/f.txt")
 
 
 def test_trailing_blank_lines_are_not_lines_of_the_last_hunk() -> None:
@@ -880,6 +1106,12 @@ DIFFISH_LINES = st.one_of(
             "diff --git a/x b/x",
             'diff --git "a/\\303\\244" "b/\\303\\244"',
             "diff --cc x",
+            "diff --combined x",
+            "@@@ -1,2 -1,2 +1,2 @@@",
+            "++ both",
+            "--- a/x\t1970-01-01 00:00:00.000000000 +0000",
+            "+++ b/x 1970-01-01 00:00:00",
+            "@@ -9223372036854775807 +0,0 @@",
             "--- a/x",
             "+++ b/x",
             "--- /dev/null",

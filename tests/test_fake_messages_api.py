@@ -772,6 +772,39 @@ def test_sse_error_event_raises_api_status_error_with_status_200(
     assert len(api.requests) == 1  # not retried
 
 
+def test_sse_error_event_keeps_the_streams_retry_headers(
+    api: MessagesAPI, client: anthropic.Anthropic
+) -> None:
+    api.inject(StreamError(retry_after=2, retry_after_ms=1500))
+
+    with (
+        pytest.raises(anthropic.APIStatusError) as raised,
+        client.messages.stream(model=MODEL, max_tokens=1024, messages=QUESTION) as stream,
+    ):
+        stream.until_done()
+
+    # The wait travels on the 200 response the SDK keeps on the error.
+    assert raised.value.response.headers["retry-after-ms"] == "1500"
+    assert raised.value.response.headers["retry-after"] == "2"
+
+
+def test_stream_cut_before_its_first_event_raises_raw_remote_protocol_error(
+    api: MessagesAPI, client: anthropic.Anthropic
+) -> None:
+    api.inject(CutStream(after_events=0))
+    seen: list[str] = []
+
+    with (
+        pytest.raises(httpx2.RemoteProtocolError),
+        client.messages.stream(model=MODEL, max_tokens=1024, messages=QUESTION) as stream,
+    ):
+        seen.extend(event.type for event in stream)
+
+    # The 200 had begun, so the SDK's retries were over: one request, no events.
+    assert seen == []
+    assert statuses(api) == [200]
+
+
 def test_sse_error_fault_on_a_non_streaming_request_is_a_529(
     api: MessagesAPI, client: anthropic.Anthropic
 ) -> None:

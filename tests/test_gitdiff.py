@@ -12,6 +12,7 @@ from reviewer.diff import Diff, FileStatus, parse_diff
 from reviewer.errors import GitError, InputError
 from reviewer.gitdiff import (
     DiffText,
+    generated_paths,
     range_diff,
     read_diff_file,
     repo_root,
@@ -80,6 +81,66 @@ def test_worktree_diff_holds_staged_and_unstaged(busy_repo: GitRepo) -> None:
     unstaged = parsed(result).file("unstaged.txt")
     assert unstaged is not None
     assert [line.text for line in unstaged.hunks[0].lines] == ["before", "after"]
+
+
+def test_worktree_diff_names_the_untracked_files_it_leaves_out(busy_repo: GitRepo) -> None:
+    assert worktree_diff(busy_repo.path).warnings == ()
+    busy_repo.write("new/one.py", "1\n")
+    busy_repo.write("new/two.py", "2\n")
+    busy_repo.write("build.log", "ignored\n")
+    busy_repo.write(".gitignore", "*.log\n")
+
+    result = worktree_diff(busy_repo.path)
+
+    assert paths(result) == ["staged.txt", "unstaged.txt"]
+    # .gitignore itself is untracked too; build.log is ignored, so not counted
+    assert result.warnings == (
+        "3 untracked files were left out: only changes to tracked files are reviewed; "
+        "to include a new file, run git add -N <path> (or git add -N . for all)",
+    )
+    busy_repo.git("add", "-N", "new/one.py")
+    again = worktree_diff(busy_repo.path)
+    assert "new/one.py" in paths(again)
+    assert again.warnings[0].startswith("2 untracked files were left out")
+
+
+def test_one_untracked_file_is_singular_and_staged_mode_says_nothing(git_repo: GitRepo) -> None:
+    git_repo.write("tracked.txt", "a\n")
+    git_repo.commit()
+    git_repo.write("new.txt", "b\n")
+
+    assert worktree_diff(git_repo.path).warnings[0].startswith("1 untracked file was left out")
+    assert staged_diff(git_repo.path).warnings == ()  # a commit leaves them out by design
+
+
+def test_generated_paths_follow_gitattributes(git_repo: GitRepo) -> None:
+    git_repo.write(
+        ".gitattributes",
+        "*.gen.py linguist-generated\n"
+        "api/** linguist-generated=true\n"
+        "api/handwritten.py -linguist-generated\n"
+        "docs/* linguist-generated=false\n",
+    )
+    asked = [
+        "a.gen.py",
+        "pkg/b.gen.py",
+        "api/client.py",
+        "api/handwritten.py",
+        "docs/x.py",
+        "src/main.py",
+        "dir with space/é.gen.py",
+    ]
+
+    found = generated_paths(git_repo.path, asked)
+
+    assert found == {"a.gen.py", "pkg/b.gen.py", "api/client.py", "dir with space/é.gen.py"}
+    assert generated_paths(git_repo.path, []) == frozenset()
+
+
+def test_generated_paths_from_a_subdirectory_are_relative_to_the_top(git_repo: GitRepo) -> None:
+    git_repo.write(".gitattributes", "gen/** linguist-generated\n")
+    (git_repo.path / "gen").mkdir()
+    assert generated_paths(git_repo.path / "gen", ["gen/x.py", "x.py"]) == {"gen/x.py"}
 
 
 def test_range_diff_uses_the_merge_base_like_a_pull_request(busy_repo: GitRepo) -> None:

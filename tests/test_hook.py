@@ -275,7 +275,7 @@ def test_a_clean_cached_run_prints_one_line(
     assert "No findings." in capsys.readouterr().out
     assert hook(repo) == 0
     assert capsys.readouterr().out == (
-        "reviewer: no findings (1 hunk(s) reviewed before, from the local cache)\n"
+        "reviewer: no findings (1 hunk reviewed before, from the local cache)\n"
     )
     assert hook(repo, "--no-cache") == 0
     assert len(sent(api)) == 2
@@ -334,9 +334,11 @@ def test_without_a_key_it_warns_once_and_passes_but_local_checks_still_count(
     assert hook(repo) == 0
     captured = capsys.readouterr()
     assert captured.err.count("warning") == 1
-    assert "ANTHROPIC_API_KEY is not set: 2 hunk(s) not reviewed by Claude" in captured.err
+    assert "ANTHROPIC_API_KEY is not set: 2 hunks not reviewed by Claude" in captured.err
     assert "app.py — not sent: ANTHROPIC_API_KEY is not set" in captured.out
-    assert "The review is incomplete" not in captured.out
+    assert captured.out.startswith(
+        "Review incomplete: 2 of 2 files not reviewed — not sent: ANTHROPIC_API_KEY is not set"
+    )
     repo.write("settings.py", f'AWS_ACCESS_KEY_ID = "{AWS_KEY}"\n')
     repo.stage("settings.py")
     assert hook(repo) == 1  # a secret is found locally, key or not
@@ -383,7 +385,7 @@ def test_a_service_outage_does_not_block_the_commit(
     repo.stage("app.py")
     assert hook(repo) == 0
     out = capsys.readouterr().out
-    assert "The review is incomplete: API error 500" in out
+    assert out.startswith("Review incomplete: 1 of 1 file not reviewed — API error 500")
     assert hook(repo) == 1  # answered this time, and not taken from a cache of the failure
     assert len(sent(api)) == 1
 

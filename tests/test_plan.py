@@ -1,10 +1,16 @@
 from __future__ import annotations
 
+import os
+import subprocess
 from collections.abc import Sequence
+from pathlib import Path
 
+from reviewer import prompt
+from reviewer.catalog import model_info
 from reviewer.config import Config
-from reviewer.diff import FileDiff, parse_diff
-from reviewer.plan import ignore_matcher, make_plan, skip_reason
+from reviewer.diff import Diff, FileDiff, parse_diff
+from reviewer.plan import Plan, ignore_matcher, make_plan, skip_reason
+from tests.conftest import GitRepo
 
 
 def one_token_per_line(files: Sequence[FileDiff]) -> str:
@@ -26,9 +32,13 @@ def file_diff(path: str, hunks: int, lines_per_hunk: int, *, header: str = "") -
     return "\n".join(out) + "\n"
 
 
-def plan_for(text: str, **config: object) -> object:
+def plan_for(text: str, **config: object) -> Plan:
+    return plan_for_diff(parse_diff(text), **config)
+
+
+def plan_for_diff(diff: Diff, **config: object) -> Plan:
     return make_plan(
-        parse_diff(text),
+        diff,
         Config().with_overrides(**config),
         render=one_token_per_line,
         estimate=count_lines,
@@ -146,7 +156,8 @@ def test_request_cap_reports_what_is_left_out() -> None:
         estimate=count_lines,
     )
     assert [r.paths for r in plan.requests] == [("f0.py",), ("f1.py",), ("f2.py",)]
-    reasons = {s.path: s.reason for s in plan.skipped}
+    assert plan.skipped == ()  # left out by a limit: incomplete, not skipped by a rule
+    reasons = {s.path: s.reason for s in plan.left_out}
     assert reasons == {
         "f3.py": "not reviewed: run exceeds max_requests=3",
         "big.py": "not reviewed: run exceeds max_requests=3",
@@ -162,7 +173,7 @@ def test_file_partly_over_the_cap_is_named() -> None:
         estimate=count_lines,
     )
     assert len(plan.requests) == 2
-    assert [(s.path, s.reason) for s in plan.skipped] == [
+    assert [(s.path, s.reason) for s in plan.left_out] == [
         ("a.py", "partly reviewed: later hunks exceed max_requests=2")
     ]
 
@@ -179,3 +190,116 @@ def test_deleted_and_renamed_files() -> None:
         ("old.py", "file deleted"),
         ("y.py", "renamed from x.py without content changes"),
     }
+
+
+def test_plain_diff_deletion_is_skipped_like_a_git_one(tmp_path: Path) -> None:
+    for side in ("a", "b"):
+        (tmp_path / side).mkdir()
+    (tmp_path / "a" / "gone.py").write_text("".join(f"line {n}\n" for n in range(873)))
+    (tmp_path / "b" / "new.py").write_text("x = 1\n")
+    completed = subprocess.run(
+        ["diff", "-ruN", "a", "b"], cwd=tmp_path, capture_output=True, check=False
+    )
+
+    plan = plan_for(completed.stdout.decode())
+
+    assert [r.paths for r in plan.requests] == [("new.py",)]
+    assert [(s.path, s.reason) for s in plan.skipped] == [("gone.py", "file deleted")]
+
+
+def test_symlinks_and_submodules_are_not_sent_as_files(git_repo: GitRepo) -> None:
+    git_repo.write("real.py", "x = 1\n")
+    base = git_repo.commit()
+    os.symlink("real.py", git_repo.path / "link.py")
+    git_repo.git("update-index", "--add", "--cacheinfo", f"160000,{'1' * 40},lib")
+    git_repo.write("other.py", "y = 2\n")
+    git_repo.stage("link.py", "other.py")
+    diff = parse_diff(git_repo.git("diff", "--cached", base))
+    assert {f.path for f in diff.files} == {"link.py", "lib", "other.py"}
+
+    plan = plan_for_diff(diff)
+
+    assert [r.paths for r in plan.requests] == [("other.py",)]
+    assert {s.path: s.reason for s in plan.skipped} == {
+        "link.py": "symbolic link (its content is the path it points to, not code)",
+        "lib": "submodule (its content is a commit id, not code)",
+    }
+
+
+def test_linguist_generated_paths_are_skipped() -> None:
+    text = file_diff("api/client.py", 1, 3) + file_diff("src/main.py", 1, 3)
+    generated = frozenset({"api/client.py"})
+
+    plan = make_plan(
+        parse_diff(text),
+        Config(),
+        render=one_token_per_line,
+        estimate=count_lines,
+        generated=generated,
+    )
+
+    assert [r.paths for r in plan.requests] == [("src/main.py",)]
+    reason = "generated file (linguist-generated in .gitattributes)"
+    assert [(s.path, s.reason) for s in plan.skipped] == [("api/client.py", reason)]
+    client = parse_diff(text).files[0]
+    assert skip_reason(client, ignore_matcher(()), generated) == reason
+    assert skip_reason(client, ignore_matcher(())) is None
+
+
+def test_a_line_too_large_for_the_context_window_is_not_sent() -> None:
+    huge = "x" * 4_000_000  # ~1.25M tokens by the estimate: over a 1M window on its own
+    text = (
+        f"--- a/data.py\n+++ b/data.py\n@@ -0,0 +1,3 @@\n+a = 1\n+b = '{huge}'\n+c = 3\n"
+        + file_diff("small.py", 1, 2)
+    )
+
+    plan = make_plan(
+        parse_diff(text), Config(), render=prompt.request_block, estimate=prompt.estimate_tokens
+    )
+
+    window = model_info(Config().model).context_window_tokens
+    assert all(r.estimated_tokens < window for r in plan.requests)
+    sent = {line.text for r in plan.requests for f in r.files for h in f.hunks for line in h.lines}
+    assert "a = 1" in sent
+    assert not any(huge in line for line in sent)
+    (reason,) = [s.reason for s in plan.left_out]
+    assert reason.startswith("partly reviewed: a line too large for claude-sonnet-5-5's")
+    assert "context window (1,000,000 tokens," in reason
+
+
+def line_texts(files: Sequence[FileDiff]) -> str:
+    """A renderer for estimate=len: one token per character of the lines."""
+    return "".join(line.text for f in files for h in f.hunks for line in h.lines)
+
+
+def test_the_prefix_counts_against_the_context_window() -> None:
+    config = Config(request_token_budget=500)
+    room = 50
+    prefix = model_info(config.model).context_window_tokens - config.max_output_tokens - room
+    text = (
+        "--- a/a.py\n+++ b/a.py\n@@ -0,0 +1,4 @@\n"
+        + "".join(f"+{line}\n" for line in ("a" * 30, "b" * 30, "c" * 80, "d" * 10))
+        + "--- a/b.py\n+++ b/b.py\n@@ -0,0 +1 @@\n+"
+        + "e" * 40
+        + "\n--- a/c.py\n+++ b/c.py\n@@ -0,0 +1 @@\n+"
+        + "f" * 60
+        + "\n"
+    )
+
+    plan = make_plan(
+        parse_diff(text), config, render=line_texts, estimate=len, prefix_tokens=prefix
+    )
+
+    assert all(r.estimated_tokens <= room for r in plan.requests)
+    sent = [
+        line.text[0] for r in plan.requests for f in r.files for h in f.hunks for line in h.lines
+    ]
+    assert sent == ["a", "b", "d", "e"]  # what fits in 50 is sent; the 80-character line is not
+    assert [(s.path, s.reason.split(":")[0]) for s in plan.left_out] == [
+        ("a.py", "partly reviewed"),
+        ("c.py", "not reviewed"),
+    ]
+    assert plan.left_out[1].reason.startswith("not reviewed: too large for claude-sonnet-5-5's")
+    assert "(1,000,000 tokens, 50 left for the diff after the prompt and the answer)" in (
+        plan.left_out[0].reason
+    )

@@ -248,8 +248,8 @@ def _start_is_valid(file: FileDiff, side: Side, start: int | None, line: int) ->
 
 
 def assert_plan_accounts_for_every_line(plan: Plan, diff: Diff, budget: int) -> None:
-    skipped = {entry.path for entry in plan.skipped}
-    assert all(entry.reason for entry in plan.skipped)
+    skipped = {entry.path for entry in (*plan.skipped, *plan.left_out)}
+    assert all(entry.reason for entry in (*plan.skipped, *plan.left_out))
     sent = Counter(id(line) for request in plan.requests for line in _lines(request.files))
     assert all(count == 1 for count in sent.values()), "a line was sent twice"
     requested = {path for request in plan.requests for path in request.paths}

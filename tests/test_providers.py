@@ -247,10 +247,12 @@ def test_provider_model_id_overrides_the_catalogs_id(
     assert {r.path for r in bedrock.requests} == {f"/model/{custom}/invoke-with-response-stream"}
 
 
-def test_a_bedrock_stream_exception_leaves_the_request_not_reviewed(
+def test_a_bedrock_stream_exception_is_sent_again_then_reported(
     bedrock: MessagesAPI,
 ) -> None:
-    bedrock.inject(StreamError(after_events=3, error_type="overloaded_error", message="busy"))
+    # Bedrock's internalServerException is transient: reviewer sends the request once more.
+    fault = StreamError(after_events=3, error_type="overloaded_error", message="busy")
+    bedrock.inject(fault, fault)
     client = make_client(
         ClientSettings(
             provider="bedrock", aws_region="us-east-1", base_url=bedrock.base_url, max_retries=0
@@ -266,6 +268,9 @@ def test_a_bedrock_stream_exception_leaves_the_request_not_reviewed(
     assert result.failure is not None
     assert "stream error event" in result.failure
     assert "internalServerException" in result.failure
+    assert result.failure.endswith("(again when retried)")
+    assert result.usage.retries == 1
+    assert len(bedrock.requests) == 2
 
 
 def test_bedrock_without_credentials_fails_before_sending(

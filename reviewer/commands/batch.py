@@ -20,6 +20,7 @@ from reviewer.commands.common import (
     cache_scope,
     client_factory,
     find_repo_root,
+    generated_paths,
     make_model_client,
     say,
     verdict,
@@ -36,6 +37,8 @@ def resume(args: argparse.Namespace) -> int:
     state = load_state(state_dir, args.batch_id)
     config = apply_overrides(state.config, [Override("fail_on", args.fail_on, "--fail-on")])
     diff = parse_diff(state.diff_text, source=state.diff_source)
+    # The same generated files as when the batch was planned, if the tree still says so.
+    generated = generated_paths(repo, diff)
     mode = engine.Resume(
         batch_id=state.batch_id,
         request_digests=state.request_digests,
@@ -49,9 +52,10 @@ def resume(args: argparse.Namespace) -> int:
             pr=engine.PullRequestText(state.title, state.description),
             cache=cache,
             mode=mode,
+            generated=generated,
         )
     write_report(review, diff, format=args.format, output=args.output)
-    return verdict(review, config.fail_on)
+    return verdict(review, config)
 
 
 def status(args: argparse.Namespace) -> int:

@@ -18,14 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reviewer import __version__
+from reviewer import __version__, gitdiff
 from reviewer.cache import ReviewCache, default_path, open_cache
 from reviewer.config import Config, config_from_mapping, load_config, provider_target
 from reviewer.diff import Diff
 from reviewer.errors import GitError, InputError, UsageError
 from reviewer.gitdiff import repo_root
 from reviewer.render import jsonout, markdown, sarif, text
-from reviewer.values import Review, Severity
+from reviewer.render.wording import plural
+from reviewer.values import Review
 from reviewer.verdict import exit_code
 
 if TYPE_CHECKING:
@@ -51,6 +52,13 @@ def find_repo_root(start: Path) -> Path | None:
         return repo_root(start)
     except GitError:
         return None
+
+
+def generated_paths(repo: Path | None, diff: Diff) -> frozenset[str]:
+    """The diff's paths the repository marks ``linguist-generated``; none outside one."""
+    if repo is None or not diff.files:
+        return frozenset()
+    return gitdiff.generated_paths(repo, [file.path for file in diff.files])
 
 
 # --- configuration ----------------------------------------------------------------------
@@ -156,11 +164,19 @@ def environment(name: str, environ: Mapping[str, str] = os.environ) -> str | Non
 # --- reports ----------------------------------------------------------------------------
 
 
-def verdict(review: Review, threshold: Severity | None) -> int:
-    """The exit code of a finished review, saying on stderr why when the service failed."""
+def verdict(review: Review, config: Config) -> int:
+    """The exit code of a finished review (``fail_on``, ``on_incomplete``), saying on stderr
+    why when the service failed or the review is incomplete."""
     if review.service_failure is not None:
         print(f"reviewer: error: {review.service_failure}", file=sys.stderr)
-    return exit_code(review, threshold)
+    elif review.not_reviewed and config.on_incomplete == "fail":
+        print(
+            f"reviewer: error: review incomplete: {plural(len(review.not_reviewed), 'file')} "
+            "not reviewed (on_incomplete: fail; set on_incomplete: pass to judge the findings "
+            "alone)",
+            file=sys.stderr,
+        )
+    return exit_code(review, config.fail_on, on_incomplete=config.on_incomplete)
 
 
 def write_report(
@@ -172,11 +188,11 @@ def write_report(
             text.render_text(review, diff, target)
         return
     if format == "json":
-        document = jsonout.render_json(review)
+        document = jsonout.render_json(review, diff=diff)
     elif format == "sarif":
         document = sarif.render_sarif(review, tool_version=__version__, diff=diff)
     else:
-        document = markdown.render_markdown(review)
+        document = markdown.render_markdown(review, diff=diff)
     write_text(output, document)
 
 
@@ -227,7 +243,9 @@ def report_console(output: Path | None, console: Console | None = None) -> Itera
         yield console or ReportConsole()
         return
     buffer = io.StringIO()
-    yield ReportConsole(file=buffer, force_terminal=False, width=100)
+    # soft_wrap: a file gets whole lines, never wrapped mid-phrase or cut (the width is
+    # the dry-run table's).
+    yield ReportConsole(file=buffer, force_terminal=False, width=100, soft_wrap=True)
     write_atomically(output, buffer.getvalue())
 
 

@@ -34,12 +34,14 @@ from reviewer.commands.common import (
     Override,
     cache_scope,
     environment,
+    generated_paths,
     make_model_client,
     resolve_config,
     warn,
 )
 from reviewer.config import Config
 from reviewer.errors import EXIT_OK, UsageError
+from reviewer.render.wording import plural
 from reviewer.values import NotSent, Review
 from reviewer.verdict import exit_code
 
@@ -74,13 +76,21 @@ def run(args: argparse.Namespace) -> int:
     from reviewer.diff import parse_diff
 
     diff = parse_diff(diff_text.text, source=diff_text.source)
+    for warning in diff.warnings:
+        warn(warning)
     with cache_scope(repo, enabled=not args.no_cache) as cache:
         # No progress bar: pre-commit captures the output, and replays it only on failure.
-        review = engine.run(diff, config, client_factory=lambda: _client(config), cache=cache)
+        review = engine.run(
+            diff,
+            config,
+            client_factory=lambda: _client(config),
+            cache=cache,
+            generated=generated_paths(repo, diff),
+        )
     _warn_if_unsent(review, diff)
     _report(review, diff)
     # The hook does not stand in the way for reasons outside the change.
-    return exit_code(review, config.hook_fail_on, on_service_failure="pass")
+    return exit_code(review, config.hook_fail_on, on_service_failure="pass", on_incomplete="pass")
 
 
 def _diff_text(repo: Path, environ: Mapping[str, str]) -> gitdiff.DiffText | None:
@@ -118,7 +128,7 @@ def _warn_if_unsent(review: Review, diff: Diff) -> None:
         return
     hunks = sum(len(file.hunks) for file in diff.files if file.path in unsent)
     warn(
-        f"{API_KEY_VARIABLE} is not set: {hunks} hunk(s) not reviewed by Claude; "
+        f"{API_KEY_VARIABLE} is not set: {plural(hunks, 'hunk')} not reviewed by Claude; "
         "passing anyway (set hook_require_key: true to fail instead)"
     )
 
@@ -148,7 +158,8 @@ def _nothing_to_show(review: Review) -> bool:
 def _quiet_details(review: Review) -> str:
     details = []
     if review.usage.cached_hunks:
-        details.append(f"{review.usage.cached_hunks} hunk(s) reviewed before, from the local cache")
+        cached = plural(review.usage.cached_hunks, "hunk")
+        details.append(f"{cached} reviewed before, from the local cache")
     if review.skipped:
-        details.append(f"{len(review.skipped)} file(s) skipped")
+        details.append(f"{plural(len(review.skipped), 'file')} skipped")
     return f" ({'; '.join(details)})" if details else ""

@@ -15,6 +15,7 @@ from reviewer.commands.common import (
     cache_scope,
     client_factory,
     find_repo_root,
+    generated_paths,
     report_console,
     resolve_config,
     say,
@@ -43,12 +44,31 @@ def run(args: argparse.Namespace) -> int:
     for warning in diff_text.warnings:
         warn(warning)
     diff = parse_diff(diff_text.text, source=diff_text.source)
+    for warning in diff.warnings:
+        warn(warning)
     with cache_scope(repo, enabled=not args.no_cache) as cache:
+        request = _Request(config, cache, generated_paths(repo, diff), repo)
         if args.dry_run:
-            return _dry_run(args, diff, config, cache)
-        review = _review(args, diff, diff_text, config, repo, cache)
+            return _dry_run(args, diff, request)
+        review = _review(args, diff, diff_text, request)
     write_report(review, diff, format=args.format, output=args.output)
-    return verdict(review, config.fail_on)
+    return verdict(review, config)
+
+
+class _Request:
+    """What every way of running this review shares."""
+
+    def __init__(
+        self,
+        config: Config,
+        cache: ReviewCache | None,
+        generated: frozenset[str],
+        repo: Path | None,
+    ) -> None:
+        self.config = config
+        self.cache = cache
+        self.generated = generated
+        self.repo = repo
 
 
 def _diff_text(args: argparse.Namespace, repo: Path | None) -> gitdiff.DiffText:
@@ -67,38 +87,35 @@ def _diff_text(args: argparse.Namespace, repo: Path | None) -> gitdiff.DiffText:
 
 
 def _review(
-    args: argparse.Namespace,
-    diff: Diff,
-    diff_text: gitdiff.DiffText,
-    config: Config,
-    repo: Path | None,
-    cache: ReviewCache | None,
+    args: argparse.Namespace, diff: Diff, diff_text: gitdiff.DiffText, request: _Request
 ) -> Review:
+    def run_in(mode: engine.Mode) -> Review:
+        return engine.run(
+            diff,
+            request.config,
+            client_factory=client_factory(request.config),
+            cache=request.cache,
+            mode=mode,
+            generated=request.generated,
+        )
+
     if args.batch:
-        mode: engine.Mode = engine.Batch(
-            wait=_batch_wait(args.poll_seconds, repo),
-            source=diff_text.source,
-            diff=diff,
-            diff_text=diff_text.text,
+        wait = BatchWait(
+            poll_seconds=args.poll_seconds, state_dir=batch_state_dir(request.repo), say=say
         )
-        return engine.run(
-            diff, config, client_factory=client_factory(config), cache=cache, mode=mode
+        return run_in(
+            engine.Batch(wait=wait, source=diff_text.source, diff=diff, diff_text=diff_text.text)
         )
+    # The bar spins from the start: a large diff's local scan takes seconds too.
     with progress_reporter(stderr_console()) as progress:
-        mode = engine.Stream(on_progress=progress.advance)
-        return engine.run(
-            diff, config, client_factory=client_factory(config), cache=cache, mode=mode
-        )
+        return run_in(engine.Stream(on_progress=progress.advance))
 
 
-def _batch_wait(poll_seconds: float, repo: Path | None) -> BatchWait:
-    return BatchWait(poll_seconds=poll_seconds, state_dir=batch_state_dir(repo), say=say)
-
-
-def _dry_run(
-    args: argparse.Namespace, diff: Diff, config: Config, cache: ReviewCache | None
-) -> int:
-    dry = engine.dry_run(engine.prepare(diff, config, cache=cache), batch=args.batch)
+def _dry_run(args: argparse.Namespace, diff: Diff, request: _Request) -> int:
+    prepared = engine.prepare(
+        diff, request.config, cache=request.cache, generated=request.generated
+    )
+    dry = engine.dry_run(prepared, batch=args.batch)
     if args.format == "json":
         write_text(args.output, render_dry_run_json(dry))
     elif args.format == "text":

@@ -6,6 +6,10 @@ number, a LEFT one on a removed or context line by its old number, a range's
 ``start_line`` before ``line`` in the same hunk). A finding that fails the check
 is not dropped: it is listed in the review body, as are file-level findings and
 those beyond ``max_comments``.
+
+The body and the step summary open with what the review covered: an incomplete
+review says so in their heading, counting the pull request's files it did not
+review (``render.coverage``).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from reviewer.render.markdown import (
     render_comment,
     render_markdown,
 )
+from reviewer.render.wording import plural
 from reviewer.values import Finding, Review, Severity, Side
 
 COMMENT = "COMMENT"
@@ -54,6 +59,7 @@ class ReviewDraft:
     review: Review
     notes: tuple[str, ...]
     state: ReviewState
+    diff: Diff | None = None  # the pull request's diff, as GitHub shows it
 
     def body(self, moved: Sequence[ReviewComment] = ()) -> str:
         """The review body, listing every finding not carried by an inline comment.
@@ -66,22 +72,25 @@ class ReviewDraft:
         if moved:
             verb = "is" if len(moved) == 1 else "are"
             notes.append(
-                f"{_count(len(moved), 'comment')} GitHub would not place on the diff {verb} "
+                f"{plural(len(moved), 'comment')} GitHub would not place on the diff {verb} "
                 "listed below."
             )
-        shown = dataclasses.replace(
-            self.review, inline=inline, summary=_with_notes(notes, self.review.summary)
-        )
+        shown = dataclasses.replace(self.review, inline=inline)
         marker = render_state(self.state)
         budget = GITHUB_COMMENT_LIMIT - len(marker) - 1
-        return render_markdown(shown, max_chars=budget, inline_posted=True) + marker + "\n"
-
-    def report(self, *, max_chars: int) -> str:
-        """The review with every finding written out, inline or not (for the step summary)."""
-        shown = dataclasses.replace(
-            self.review, summary=_with_notes(self.notes, self.review.summary)
+        body = render_markdown(
+            shown, max_chars=budget, inline_posted=True, notes=notes, diff=self.diff
         )
-        return render_markdown(shown, max_chars=max_chars)
+        return body + marker + "\n"
+
+    def report(self, *, max_chars: int, lead: str | None = None) -> str:
+        """The review with every finding written out, inline or not (for the step summary).
+
+        ``lead`` (say, where the review was posted) comes first after the heading
+        and, for an incomplete review, the warning, which stay the first lines.
+        """
+        notes = (lead, *self.notes) if lead else self.notes
+        return render_markdown(self.review, max_chars=max_chars, notes=notes, diff=self.diff)
 
 
 def draft_review(
@@ -106,6 +115,7 @@ def draft_review(
         review=review,
         notes=tuple(notes),
         state=state,
+        diff=diff,
     )
 
 
@@ -158,12 +168,3 @@ def finding_annotations(review: Review) -> Iterator[Annotation]:
                 end_line=finding.line if first != finding.line else None,
                 title=title,
             )
-
-
-def _with_notes(notes: Sequence[str], summary: str) -> str:
-    lines = "".join(f"_{note}_\n\n" for note in notes)
-    return lines + summary
-
-
-def _count(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

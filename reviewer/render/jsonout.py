@@ -3,14 +3,26 @@
 Keys come out in a fixed order (the order they are built in, never the order
 of some set), text is kept as UTF-8 rather than ``\\u`` escapes, and costs are
 rounded to 6 decimals so float noise (0.1 + 0.2) does not leak into the file.
+
+The first keys say whether the review covered the change (``complete``, the
+``headline`` the text report opens with, and ``files`` counted reviewed, not
+reviewed and skipped); ``not_reviewed`` and ``skipped`` keep every file, one
+entry each, however many share a reason. Counts come from the findings listed,
+and the summary keeps no sentence that contradicts them.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from reviewer.values import DryRun, Finding, PathReason, PlannedRequest, Review, Usage
+from reviewer.render.claims import consistent_summary
+from reviewer.render.coverage import Coverage, coverage_of
+from reviewer.render.tally import Tally, tally_of
+from reviewer.values import DryRun, Finding, PathReason, PlannedRequest, Review, Timing, Usage
+
+if TYPE_CHECKING:
+    from reviewer.diff import Diff
 
 COST_DECIMALS = 6
 
@@ -18,21 +30,27 @@ COST_DECIMALS = 6
 _Json = dict[str, Any]
 
 
-def render_json(review: Review) -> str:
-    """The review as the documented JSON object."""
+def render_json(review: Review, *, diff: Diff | None = None) -> str:
+    """The review as the documented JSON object.
+
+    ``diff`` is the diff that was reviewed: without it ``files.reviewed`` is null.
+    """
     inline = frozenset(review.inline)
+    coverage = coverage_of(review, diff)
+    tally = tally_of(review.findings)
     return _dump(
         {
+            "complete": coverage.complete,
+            "headline": coverage.headline or tally.headline,
+            "files": _files(coverage),
             "model": review.model,
-            "summary": review.summary,
+            "summary": consistent_summary(review.summary, review.findings),
+            "severity_counts": _severity_counts(tally),
             "findings": [_finding(f, inline=f in inline) for f in review.findings],
             "not_reviewed": [_path_reason(p) for p in review.not_reviewed],
             "skipped": [_path_reason(p) for p in review.skipped],
             "usage": _usage(review.usage),
-            "timing": {
-                "wall_seconds": round(review.timing.wall_seconds, 3),
-                "request_seconds": round(review.timing.request_seconds, 3),
-            },
+            "timing": _timing(review.timing),
         }
     )
 
@@ -75,6 +93,26 @@ def _finding(finding: Finding, *, inline: bool) -> _Json:
     }
 
 
+def _files(coverage: Coverage) -> _Json:
+    return {
+        "reviewed": coverage.reviewed,
+        "not_reviewed": coverage.not_reviewed,
+        "skipped": coverage.skipped,
+    }
+
+
+def _severity_counts(tally: Tally) -> _Json:
+    return {severity.value: count for severity, count in tally.by_severity}
+
+
+def _timing(timing: Timing) -> _Json:
+    return {
+        "wall_seconds": round(timing.wall_seconds, 3),  # the model stage
+        "request_seconds": round(timing.request_seconds, 3),
+        "local_seconds": round(timing.local_seconds, 3),
+    }
+
+
 def _path_reason(entry: PathReason) -> _Json:
     return {"path": entry.path, "reason": entry.reason}
 
@@ -88,6 +126,7 @@ def _usage(usage: Usage) -> _Json:
         "cache_read_input_tokens": usage.cache_read_input_tokens,
         "cost_usd": round_cost(usage.cost_usd),
         "cached_hunks": usage.cached_hunks,
+        "retries": usage.retries,
     }
 
 

@@ -11,25 +11,27 @@ GitHub refuses comment bodies over 65,536 characters, so the report is fitted
 to ``max_chars``: the least severe findings are left out first and a note says
 how many; the file lists shrink the same way; the summary is cut only if it
 alone would not fit.
+
+An incomplete review says so in its heading and in a warning right under it;
+the counts are computed from the findings listed (the summary keeps none that
+contradict them), and a reason shared by many files is one row of the lists.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from reviewer.values import (
-    SEVERITIES,
-    Finding,
-    PathReason,
-    Review,
-    ServiceFailure,
-    Severity,
-    Side,
-    Usage,
-)
+from reviewer.render.claims import consistent_summary
+from reviewer.render.coverage import Coverage, ReasonGroup, coverage_of, examples, listing
+from reviewer.render.tally import tally_of
+from reviewer.render.wording import plural, requests_phrase, timing_phrase
+from reviewer.values import Finding, PathReason, Review, Severity, Side, Timing, Usage
+
+if TYPE_CHECKING:
+    from reviewer.diff import Diff
 
 GITHUB_COMMENT_LIMIT = 65_536
 
@@ -44,18 +46,26 @@ HEADING = "## Code review"
 
 
 def render_markdown(
-    review: Review, *, max_chars: int = GITHUB_COMMENT_LIMIT, inline_posted: bool = False
+    review: Review,
+    *,
+    max_chars: int = GITHUB_COMMENT_LIMIT,
+    inline_posted: bool = False,
+    notes: Sequence[str] = (),
+    diff: Diff | None = None,
 ) -> str:
     """The review as one Markdown document of at most ``max_chars`` characters.
 
     With ``inline_posted`` the document is the body of a pull-request review
     whose inline comments carry ``review.inline``: the overview still counts
-    every finding, but only the others are written out.
+    every finding, but only the others are written out. ``notes`` (Markdown the
+    caller wrote) come before the summary. ``diff`` is the diff that was
+    reviewed: with it, an incomplete review says how many files it covered.
 
     Raises ValueError when ``max_chars`` is too small to hold even the headings,
     the footer and the notes saying what was left out.
     """
-    head = f"{HEADING}\n\n{_failure_note(review.service_failure)}"
+    coverage = coverage_of(review, diff)
+    head = _heading(coverage) + "".join(f"_{note}_\n\n" for note in notes)
     listed = review.findings
     overview = _overview(review.findings)
     if inline_posted:
@@ -63,7 +73,7 @@ def render_markdown(
         listed = tuple(f for f in review.findings if f not in inline)
         overview += _inline_note(len(review.findings) - len(listed), len(listed))
     overview += _below_threshold_note(review.below_min_severity)
-    footer = _footer(review.model, review.usage)
+    footer = _footer(review.model, review.usage, review.timing)
     sections = (
         # In a review body nothing can be committed: suggestions there are diff blocks.
         _findings_section(listed, max_chars, committable=not inline_posted),
@@ -72,7 +82,8 @@ def render_markdown(
     )
     fixed = len(head) + len(overview) + len(footer)
     reserved = sum(section.minimal_size for section in sections)
-    summary = _clip(_summary_block(review.summary), max_chars - fixed - reserved)
+    summary_text = consistent_summary(review.summary, review.findings)
+    summary = _clip(_summary_block(summary_text), max_chars - fixed - reserved)
     budget = max_chars - fixed - len(summary)
     parts = [head, summary, overview]
     for index, section in enumerate(sections):
@@ -195,22 +206,28 @@ def _summary_block(summary: str) -> str:
     return f"{text}\n\n" if text else ""
 
 
-def _overview(findings: tuple[Finding, ...]) -> str:
-    if not findings:
-        return "No findings.\n\n"
-    counts = Counter(finding.severity for finding in findings)
-    files = len({f.path for f in findings})
-    rows = "".join(f"| {severity_badge(s)} | {counts[s]} |\n" for s in SEVERITIES)
+def _heading(coverage: Coverage) -> str:
+    """The heading, and right under it the warning of an incomplete review."""
+    if coverage.shortfall is None:
+        return f"{HEADING}\n\n"
+    why = "" if coverage.reasons_text is None else f" — {_inline(coverage.reasons_text)}"
     return (
-        f"**{_plural(len(findings), 'finding')}** in {_plural(files, 'file')}\n\n"
-        "| Severity | Count |\n| --- | ---: |\n" + rows + "\n"
+        f"{HEADING} — incomplete\n\n> [!WARNING]\n"
+        f"> **Review incomplete: {_inline(coverage.shortfall)}**{why}\n\n"
     )
 
 
-def _failure_note(service_failure: ServiceFailure | None) -> str:
-    if service_failure is None:
-        return ""
-    return f"> [!WARNING]\n> The review is incomplete: {_inline(service_failure.reason)}\n\n"
+def _overview(findings: tuple[Finding, ...]) -> str:
+    tally = tally_of(findings)
+    if not tally.total:
+        return "No findings.\n\n"
+    rows = "".join(
+        f"| {severity_badge(severity)} | {count} |\n" for severity, count in tally.by_severity
+    )
+    return (
+        f"**{plural(tally.total, 'finding')}** in {plural(tally.files, 'file')}\n\n"
+        "| Severity | Count |\n| --- | ---: |\n" + rows + "\n"
+    )
 
 
 def _inline_note(inline: int, listed: int) -> str:
@@ -218,7 +235,7 @@ def _inline_note(inline: int, listed: int) -> str:
         return ""
     verb = "is an inline comment" if inline == 1 else "are inline comments"
     rest = "; the others are listed below" if listed else ""
-    return f"_{_plural(inline, 'finding')} {verb} on the diff{rest}._\n\n"
+    return f"_{plural(inline, 'finding')} {verb} on the diff{rest}._\n\n"
 
 
 def _below_threshold_note(count: int) -> str:
@@ -229,7 +246,7 @@ def _below_threshold_note(count: int) -> str:
 
 def below_threshold_text(count: int) -> str:
     verb = "is" if count == 1 else "are"
-    return f"{_plural(count, 'finding')} below the minimum severity {verb} not shown."
+    return f"{plural(count, 'finding')} below the minimum severity {verb} not shown."
 
 
 def _findings_section(
@@ -246,7 +263,7 @@ def _findings_section(
 
     def note(left_out: int) -> str:
         return (
-            f"> [!NOTE]\n> {_plural(left_out, 'more finding')} left out "
+            f"> [!NOTE]\n> {plural(left_out, 'more finding')} left out "
             f"(the least severe): this comment is limited to {max_chars:,} characters.\n\n"
         )
 
@@ -305,13 +322,16 @@ def _suggestion(finding: Finding, *, committable: bool) -> str:
 
 
 def _paths_section(title: str, entries: tuple[PathReason, ...]) -> _Section:
-    rows = [f"| {_cell_code(e.path)} | {_inline(e.reason)} |\n" for e in entries]
+    """One row per file, except that a reason many files share is one row with a count."""
+    groups = listing(entries)
+    rows = [f"| {_row_paths(group)} | {_inline(group.reason)} |\n" for group in groups]
+    files = [len(group.paths) for group in groups]
 
     def note(left_out: int) -> str:
-        return f"\n_…and {_plural(left_out, 'more file')}._\n\n"
+        return f"\n_…and {plural(sum(files[len(files) - left_out :]), 'more file')}._\n\n"
 
     return _Section(
-        heading=f"### {title} ({len(entries)})\n\n| File | Reason |\n| --- | --- |\n",
+        heading=f"### {title} ({sum(files):,})\n\n| File | Reason |\n| --- | --- |\n",
         sizes=tuple(len(row) for row in rows),
         render=lambda kept: "".join(rows[:kept]),
         tail="\n",
@@ -319,21 +339,27 @@ def _paths_section(title: str, entries: tuple[PathReason, ...]) -> _Section:
     )
 
 
-def _footer(model: str, usage: Usage) -> str:
+def _row_paths(group: ReasonGroup) -> str:
+    if len(group.paths) == 1:
+        return _cell_code(group.paths[0])
+    shown, more = examples(group.paths)
+    names = ", ".join(_cell_code(path) for path in shown)
+    and_more = f" and {more:,} more" if more else ""
+    return f"{plural(len(group.paths), 'file')}: {names}{and_more}"
+
+
+def _footer(model: str, usage: Usage, timing: Timing) -> str:
     tokens = (
         f"{usage.input_tokens:,} in / {usage.output_tokens:,} out / "
         f"{usage.cache_creation_input_tokens:,} cache write / "
         f"{usage.cache_read_input_tokens:,} cache read"
     )
+    elapsed = timing_phrase(timing)
     return (
-        f"---\n<sub>Model {_code_span(model)} · {_plural(usage.requests, 'request')} · "
+        f"---\n<sub>Model {_code_span(model)} · {requests_phrase(usage)} · "
         f"tokens: {tokens} · cache hits {usage.cache_hit_share:.0%} of prompt · "
-        f"cost ${usage.cost_usd:.4f}</sub>\n"
+        f"cost ${usage.cost_usd:.4f}" + (f" · {elapsed}" if elapsed else "") + "</sub>\n"
     )
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
 
 
 # ---------------------------------------------------------------- escaping

@@ -12,22 +12,31 @@ Choices a reader of the output should know about:
   line is not in it, to line 1. Either way the message says which old lines it
   was about, and ``properties.side`` is ``"LEFT"``.
 - ``security-severity`` (what GitHub ranks security alerts by) is a string
-  holding a score from 0.0 to 10.0, as GitHub and CodeQL write it. It is set on
-  security results and, with the highest score of its results, on the
-  ``security`` rule, which is where GitHub reads it.
-- A rule's ``defaultConfiguration.level`` is the most severe level among its
-  results: the rules are the categories seen in this run, not a fixed catalogue.
+  holding a score from 0.0 to 10.0, as GitHub and CodeQL write it. The
+  ``security`` rule carries a fixed score, which is where GitHub reads it; each
+  security result also carries the score of its own severity.
+- The rules are the categories of this run's findings, each described by the
+  fixed table in ``sarif_rules`` (``fullDescription``, ``help``, level and
+  score): the same rule looks the same in every upload.
+- Paths are relative to ``%SRCROOT%``, the repository root, which
+  ``originalUriBaseIds`` declares without a ``uri``: the consumer knows where
+  it checked the repository out.
+- ``invocations[0].executionSuccessful`` is false when the review is incomplete,
+  and ``toolExecutionNotifications`` name the files not reviewed and why, one
+  notification per reason.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 from reviewer.diff import Diff, Hunk
+from reviewer.render.coverage import Coverage, ReasonGroup, coverage_of, examples, group_by_reason
+from reviewer.render.sarif_rules import SECURITY_CATEGORY, rule_for
+from reviewer.render.wording import plural
 from reviewer.values import Finding, Review, Severity, Side
 
 SARIF_VERSION = "2.1.0"
@@ -38,8 +47,7 @@ TOOL_NAME = "reviewer"
 # Placeholder until the project has a public home; SARIF wants an absolute URI here.
 INFORMATION_URI = "https://pypi.org/project/reviewer/"
 FINGERPRINT_KEY = "reviewerFinding/v1"
-
-SECURITY_CATEGORY = "security"
+SOURCE_ROOT = "%SRCROOT%"
 
 LEVELS: dict[Severity, str] = {
     Severity.CRITICAL: "error",
@@ -67,8 +75,9 @@ def render_sarif(
 ) -> str:
     """The review as a SARIF 2.1.0 log with one run.
 
-    ``diff`` is only used to place LEFT-side findings in the new version of the
-    file (see the module docstring); pass it whenever you have it.
+    ``diff`` is the diff that was reviewed: it places LEFT-side findings in the
+    new version of the file (see the module docstring) and counts the files
+    reviewed; pass it whenever you have it.
     """
     rule_ids = sorted({f.category for f in review.findings})
     rule_index = {rule_id: index for index, rule_id in enumerate(rule_ids)}
@@ -82,8 +91,12 @@ def render_sarif(
                         "name": TOOL_NAME,
                         "version": tool_version,
                         "informationUri": information_uri,
-                        "rules": [_rule(rule_id, review.findings) for rule_id in rule_ids],
+                        "rules": [_rule(rule_id) for rule_id in rule_ids],
                     }
+                },
+                "invocations": [_invocation(review, coverage_of(review, diff))],
+                "originalUriBaseIds": {
+                    SOURCE_ROOT: {"description": {"text": "The root of the repository."}}
                 },
                 "results": [_result(f, rule_index[f.category], diff) for f in review.findings],
             }
@@ -106,24 +119,53 @@ def artifact_uri(path: str) -> str:
     return quote(path.removeprefix("./").lstrip("/"), safe="/")
 
 
-def _rule(category: str, findings: Iterable[Finding]) -> _Json:
-    severities = [f.severity for f in findings if f.category == category]
-    worst = min(severities, key=lambda s: s.rank)
+def _rule(category: str) -> _Json:
+    rule = rule_for(category)
     properties: _Json = {"tags": [category]}
-    if category == SECURITY_CATEGORY:
-        properties["security-severity"] = _score(worst)
+    if rule.security_severity is not None:
+        properties["security-severity"] = rule.security_severity
     return {
         "id": category,
-        "name": _rule_name(category),
-        "shortDescription": {"text": f"Review findings about {category.replace('-', ' ')}"},
-        "defaultConfiguration": {"level": LEVELS[worst]},
+        "name": rule.name,
+        "shortDescription": {"text": rule.short_description},
+        "fullDescription": {"text": rule.description},
+        "help": {"text": rule.help_text, "markdown": rule.help_markdown},
+        "defaultConfiguration": {"level": rule.level},
         "properties": properties,
     }
 
 
-def _rule_name(category: str) -> str:
-    """SARIF suggests a PascalCase name: ``error-handling`` → ``ErrorHandling``."""
-    return "".join(part.capitalize() for part in category.replace("_", "-").split("-"))
+def _invocation(review: Review, coverage: Coverage) -> _Json:
+    """Whether the review covered the change and, when not, which files it left out and why."""
+    notifications = [_not_reviewed(group) for group in group_by_reason(review.not_reviewed)]
+    if coverage.shortfall is not None and not notifications:
+        text = f"Review incomplete: {coverage.shortfall}"
+        notifications.append({"level": "error", "message": {"text": text}})
+    invocation: _Json = {"executionSuccessful": coverage.complete}
+    if notifications:
+        invocation["toolExecutionNotifications"] = notifications
+    files = {"notReviewed": coverage.not_reviewed, "skipped": coverage.skipped}
+    if coverage.reviewed is not None:
+        files = {"reviewed": coverage.reviewed, **files}
+    invocation["properties"] = {"files": files}
+    return invocation
+
+
+def _not_reviewed(group: ReasonGroup) -> _Json:
+    shown, more = examples(group.paths)
+    names = ", ".join(shown) + (f" and {more:,} more" if more else "")
+    count = plural(len(group.paths), "file")
+    return {
+        "level": "error",
+        "message": {"text": f"Not reviewed ({count}): {group.reason}. Files: {names}."},
+        "locations": [
+            {"physicalLocation": {"artifactLocation": _artifact(path)}} for path in group.paths
+        ],
+    }
+
+
+def _artifact(path: str) -> _Json:
+    return {"uri": artifact_uri(path), "uriBaseId": SOURCE_ROOT}
 
 
 def _score(severity: Severity) -> str:
@@ -150,15 +192,7 @@ def _result(finding: Finding, rule_index: int, diff: Diff | None) -> _Json:
         "level": LEVELS[finding.severity],
         "message": {"text": _message(finding, anchor.note)},
         "locations": [
-            {
-                "physicalLocation": {
-                    "artifactLocation": {
-                        "uri": artifact_uri(finding.path),
-                        "uriBaseId": "%SRCROOT%",
-                    },
-                    "region": region,
-                }
-            }
+            {"physicalLocation": {"artifactLocation": _artifact(finding.path), "region": region}}
         ],
         "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint()},
         "properties": _result_properties(finding),

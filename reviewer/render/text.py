@@ -5,6 +5,12 @@ file, CI logs) gets plain text; ``NO_COLOR`` and ``FORCE_COLOR`` are honoured.
 Everything model-written is printed as ``rich.text.Text``, never as console
 markup (``[red]`` in a finding stays literal), and control characters are made
 visible so a finding cannot send escape sequences to the terminal.
+
+The report opens with its headline (loud when the review is incomplete) and
+ends with the tally by severity, both computed from the findings it lists. On
+a terminal prose is wrapped to its width and code lines are cropped; anywhere
+else (a pipe, a file, or a console made with ``soft_wrap=True``) every line is
+written whole, since whatever reads it wraps, or greps, for itself.
 """
 
 from __future__ import annotations
@@ -16,7 +22,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from reviewer.diff import Diff, DiffLine, LineKind
+from reviewer.render.claims import consistent_summary
+from reviewer.render.coverage import Coverage, ReasonGroup, coverage_of, examples, listing
 from reviewer.render.markdown import below_threshold_text, location_label, location_qualifier
+from reviewer.render.tally import Tally, tally_of
+from reviewer.render.wording import plural, requests_phrase, timing_phrase
 from reviewer.values import DryRun, Finding, PathReason, Review, Severity, Side, Timing, Usage
 
 if TYPE_CHECKING:
@@ -44,29 +54,34 @@ _INDENT = 2
 
 
 def render_text(review: Review, diff: Diff, console: Console) -> None:
-    """Print the review: summary, each finding with its code, file lists and usage."""
+    """Print the review: headline, summary, each finding with its code, file lists, usage, tally.
+
+    ``diff`` is the diff that was reviewed: it gives the findings their code and
+    the headline its count of files.
+    """
     from rich.text import Text
 
-    if review.service_failure is not None:
-        incomplete = f"The review is incomplete: {printable(review.service_failure.reason)}"
-        console.print(Text(incomplete, style="bold red"))
-        console.print()
-    if review.summary.strip():
-        console.print(Text(printable(review.summary.strip())))
-        console.print()
-    if not review.findings:
-        console.print(Text("No findings.", style="green"))
+    coverage = coverage_of(review, diff)
+    tally = tally_of(review.findings)
+    if coverage.headline is not None:
+        _say(console, Text(printable(coverage.headline), style="bold red"))
+    _say(console, Text(tally.headline, style="green" if not tally.total else "bold"))
+    console.print()
+    summary = consistent_summary(review.summary, review.findings)
+    if summary:
+        _print_lines(console, Text(printable(summary)), wrap=True, indent=0)
         console.print()
     for finding in review.findings:
         _print_finding(console, finding, diff)
     if review.below_min_severity:
-        console.print(Text(below_threshold_text(review.below_min_severity), style="dim"))
+        _say(console, Text(below_threshold_text(review.below_min_severity), style="dim"))
         console.print()
     _print_paths(console, "Not reviewed", review.not_reviewed)
     _print_paths(console, "Skipped", review.skipped)
     _print_lines(
         console, _usage_line(review.model, review.usage, review.timing), wrap=True, indent=0
     )
+    _say(console, _tally_line(tally, coverage))
 
 
 def render_dry_run_text(dry: DryRun, console: Console) -> None:
@@ -78,7 +93,7 @@ def render_dry_run_text(dry: DryRun, console: Console) -> None:
     console.print(
         Text.assemble(
             ("Dry run", "bold"),
-            f" with {dry.model}: {_plural(len(dry.requests), 'request')}, "
+            f" with {dry.model}: {plural(len(dry.requests), 'request')}, "
             f"about {total_tokens:,} input tokens, estimated cost ",
             (f"${dry.estimated_cost_usd:.4f}", "bold"),
         )
@@ -100,7 +115,7 @@ def render_dry_run_text(dry: DryRun, console: Console) -> None:
     if dry.cached_hunks:
         console.print(
             Text(
-                f"{_plural(dry.cached_hunks, 'hunk')} reviewed before: "
+                f"{plural(dry.cached_hunks, 'hunk')} reviewed before: "
                 "served from the local cache, not sent.",
                 style="dim",
             )
@@ -187,7 +202,7 @@ def printable(text: str) -> str:
 def _print_finding(console: Console, finding: Finding, diff: Diff) -> None:
     from rich.text import Text
 
-    console.print(_finding_header(finding))
+    _say(console, _finding_header(finding))
     if finding.body.strip():
         _print_lines(console, Text(printable(finding.body.strip())), wrap=True)
     context = _code_context(finding, diff)
@@ -198,20 +213,34 @@ def _print_finding(console: Console, finding: Finding, diff: Diff) -> None:
     console.print()
 
 
+def _hard_wraps(console: Console) -> bool:
+    """Whether lines are fitted to the console's width: only on a terminal that wants it."""
+    return console.is_terminal and not console.soft_wrap
+
+
+def _say(console: Console, text: Text) -> None:
+    """One line (or paragraph): wrapped on a terminal, written whole anywhere else."""
+    console.print(text, soft_wrap=not _hard_wraps(console))
+
+
 def _print_lines(console: Console, text: Text, *, wrap: bool, indent: int = _INDENT) -> None:
-    """``text`` indented under its header; code is cropped rather than wrapped.
+    """``text`` indented under its header; on a terminal code is cropped rather than wrapped.
 
     Done line by line, without trailing spaces: rich's Padding pads every line
     to the width of the widest and its wrapping leaves a space at each break.
     """
     from rich.text import Text
 
+    hard = _hard_wraps(console)
     width = max(console.width - indent, 20)
-    lines = text.wrap(console, width) if wrap else text.split("\n", allow_blank=True)
+    lines = text.wrap(console, width) if hard and wrap else text.split("\n", allow_blank=True)
     for line in lines:
         line.rstrip()
         indented = Text(" " * indent).append_text(line) if line.plain else line
-        console.print(indented, no_wrap=True, overflow="ellipsis")
+        if hard:
+            console.print(indented, no_wrap=True, overflow="ellipsis")
+        else:
+            console.print(indented, soft_wrap=True)
 
 
 def _finding_header(finding: Finding) -> Text:
@@ -296,47 +325,58 @@ def _suggestion_text(suggestion: str) -> Text:
 
 
 def _print_paths(console: Console, title: str, entries: Sequence[PathReason]) -> None:
+    """One line per file, except that a reason many files share is one line with a count."""
     from rich.text import Text
 
     if not entries:
         return
-    console.print(Text(f"{title} ({len(entries)}):", style="bold"))
-    for entry in entries:
-        console.print(
-            Text.assemble("  ", printable(entry.path), (f" — {printable(entry.reason)}", "dim"))
-        )
+    rows = listing(entries)
+    files = sum(len(row.paths) for row in rows)
+    _say(console, Text(f"{title} ({files:,}):", style="bold"))
+    for row in rows:
+        _say(console, Text.assemble("  ", _row_paths(row), (f" — {printable(row.reason)}", "dim")))
     console.print()
+
+
+def _row_paths(row: ReasonGroup) -> str:
+    if len(row.paths) == 1:
+        return printable(row.paths[0])
+    shown, more = examples(row.paths)
+    names = ", ".join(printable(path) for path in shown)
+    return f"{plural(len(row.paths), 'file')}: {names}" + (f" and {more:,} more" if more else "")
 
 
 def _usage_line(model: str, usage: Usage, timing: Timing | None = None) -> Text:
     from rich.text import Text
 
-    elapsed = ""
-    if timing is not None and timing.wall_seconds > 0:
-        elapsed = (
-            f" · {timing.wall_seconds:.1f} s wall "
-            f"(requests add up to {timing.request_seconds:.1f} s)"
-        )
+    elapsed = timing_phrase(timing) if timing is not None else ""
     return Text(
-        f"{model} · {_plural(usage.requests, 'request')} · tokens: "
+        f"{model} · {requests_phrase(usage)} · tokens: "
         f"{usage.input_tokens:,} in / {usage.output_tokens:,} out / "
         f"{usage.cache_creation_input_tokens:,} cache write / "
         f"{usage.cache_read_input_tokens:,} cache read "
         f"(cache reads {usage.cache_hit_share:.0%} of prompt) · "
-        f"cost ${usage.cost_usd:.4f}{_from_cache(usage.cached_hunks)}{elapsed}",
+        f"cost ${usage.cost_usd:.4f}{_from_cache(usage.cached_hunks)}"
+        + (f" · {elapsed}" if elapsed else ""),
         style="dim",
     )
 
 
+def _tally_line(tally: Tally, coverage: Coverage) -> Text:
+    """The last line: every severity's count, and the shortfall of an incomplete review."""
+    from rich.text import Text
+
+    line = Text(f"Tally: {plural(tally.total, 'finding')} — {tally.line}", style="bold")
+    if coverage.shortfall is not None:
+        line.append(f" · review incomplete: {printable(coverage.shortfall)}", style="bold red")
+    return line
+
+
 def _from_cache(hunks: int) -> str:
-    return f" · {_plural(hunks, 'hunk')} from the local cache" if hunks else ""
+    return f" · {plural(hunks, 'hunk')} from the local cache" if hunks else ""
 
 
 def _some_paths(paths: Sequence[str]) -> str:
     shown = ", ".join(paths[:_PATHS_SHOWN_PER_REQUEST])
     hidden = len(paths) - _PATHS_SHOWN_PER_REQUEST
     return f"{shown} +{hidden} more" if hidden > 0 else shown
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"

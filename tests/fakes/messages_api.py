@@ -1,8 +1,8 @@
 """A local stand-in for the Anthropic Messages API, for tests and benchmarks.
 
 The real ``anthropic`` SDK talks to it through ``base_url``: the wire formats
-(JSON message, SSE stream, error bodies, headers) follow what the SDK 2.13
-parses, and each shape below names the SDK file it was taken from.
+(JSON message, SSE stream, error bodies, headers) follow what the SDK parses
+(checked against 2.10 and 2.16), and each shape below names the SDK file it was taken from.
 
     with MessagesAPI(markers_responder()) as api:
         client = anthropic.Anthropic(api_key=FAKE_API_KEY, base_url=api.base_url)
@@ -32,7 +32,7 @@ What it models, and how:
   ``:streamRawPredict`` (SSE, ``stream`` stays in the body), with
   ``Authorization: Bearer <vertex_access_token>``. Provider-specific error bodies
   are modelled only for authentication; other errors use the Anthropic shape. The key must arrive as ``Authorization: Bearer <key>`` (what SDK
-  2.13 sends, ``_client.py`` ``_api_key_auth``) or ``x-api-key``;
+  2.10 to 2.16 send, ``_client.py`` ``_api_key_auth``) or ``x-api-key``;
   ``anthropic-version`` must be present. ``temperature``/``top_p``/``top_k`` and
   a structured-output schema with an object lacking ``additionalProperties:
   false`` are 400s, as on the real 2.x API.
@@ -257,7 +257,7 @@ class StatusFault:
     ``retry_after`` (seconds) and ``retry_after_ms`` become the ``retry-after`` and
     ``retry-after-ms`` headers; ``should_retry`` the ``x-should-retry`` header, which
     the SDK obeys over its status rules (anthropic/_base_client.py ``_should_retry``).
-    SDK 2.13 retries 408/409/429/5xx and raises the status's APIStatusError subclass
+    SDK 2.10 to 2.16 retry 408/409/429/5xx and raises the status's APIStatusError subclass
     (RateLimitError, OverloadedError, InternalServerError, AuthenticationError, ...).
     """
 
@@ -291,7 +291,7 @@ class CutStream:
     reset (RST) rather than closed (FIN). A non-streaming request gets half its
     JSON body before the cut.
 
-    SDK 2.13 raises a raw ``httpx2.RemoteProtocolError`` (``httpx2.ReadError`` with
+    SDK 2.10 to 2.16 raise a raw ``httpx2.RemoteProtocolError`` (``httpx2.ReadError`` with
     ``reset``) from the stream, unwrapped and not retried; a cut JSON body fails
     inside the request, so it is an ``APIConnectionError`` and is retried.
     """
@@ -307,13 +307,26 @@ class StreamError:
     A non-streaming request gets the same error as an HTTP status instead
     (overloaded_error → 529), which is what the API does.
 
-    SDK 2.13 raises a bare ``APIStatusError`` with ``status_code`` 200 (no subclass
+    SDK 2.10 to 2.16 raise a bare ``APIStatusError`` with ``status_code`` 200 (no subclass
     matches 200) and ``type`` from the event; it is not retried.
     """
 
     error_type: str = "overloaded_error"
     message: str = "Overloaded"
     after_events: int = 4
+    # Sent as ``retry-after`` / ``retry-after-ms`` on the stream's response: the error
+    # event comes after the 200's headers, so a server that knows it is overloaded can
+    # only say how long to wait there (the SDK keeps the response on the exception).
+    retry_after: float | None = None
+    retry_after_ms: float | None = None
+
+    def headers(self) -> dict[str, str]:
+        headers: dict[str, str] = {}
+        if self.retry_after is not None:
+            headers["retry-after"] = f"{self.retry_after:g}"
+        if self.retry_after_ms is not None:
+            headers["retry-after-ms"] = f"{self.retry_after_ms:g}"
+        return headers
 
 
 @dataclass(frozen=True)
@@ -327,7 +340,7 @@ class Delay:
 class ResetConnection:
     """Reset the connection (RST) once the request is read, before any response.
 
-    SDK 2.13: ``APIConnectionError`` (its ``__cause__`` an ``httpx2.ReadError``), retried.
+    SDK 2.10 to 2.16: ``APIConnectionError`` (its ``__cause__`` an ``httpx2.ReadError``), retried.
     """
 
 
@@ -1019,14 +1032,14 @@ class _Exchange:
         if self._write_headers({}):
             self._write(data[: len(data) // 2])
 
-    def start_events(self, request_id: str) -> bool:
+    def start_events(self, request_id: str, headers: Mapping[str, str] | None = None) -> bool:
         self._start(
             200,
             request_id,
             self.stream_content_type,
             {"transfer-encoding": "chunked", "cache-control": "no-cache"},
         )
-        return self._write_headers({})
+        return self._write_headers(headers or {})
 
     def send_event(self, name: str, data: Mapping[str, Any]) -> bool:
         payload = self.encode_event(name, data)
@@ -1468,7 +1481,8 @@ class MessagesAPI:
             cut_at = max(0, min(fault.after_events, len(events) - 1))  # never past message_stop
         gap = reply.timing.rest_s / max(1, len(events) - 1)
         time.sleep(reply.timing.first_byte_s)
-        if not exchange.start_events(request_id):
+        headers = fault.headers() if isinstance(fault, StreamError) else None
+        if not exchange.start_events(request_id, headers):
             return
         for index, (name, data) in enumerate(events[:cut_at]):
             if index == 0:
