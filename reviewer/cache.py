@@ -10,7 +10,7 @@ found in it. Decisions worth knowing:
   that ``platformdirs`` names, one store shared by every repository.
 * **The key** of a reviewed hunk hashes what shapes its review: the model, the
   prompt templates' version (`reviewer.prompt.prompt_version`), reviewer's and
-  detect-secrets' versions (the redaction changes what is sent), the
+  the secret scanner's versions (the redaction changes what is sent), the
   configuration that reaches the prompt (``language``, ``instructions`` and the
   ``path_instructions`` that match the file), the pull request's title and
   description when there is one, the file's path, old path and status, and the
@@ -58,6 +58,7 @@ from reviewer import __version__
 from reviewer.config import Config
 from reviewer.diff import FileDiff, Hunk
 from reviewer.globs import path_matcher
+from reviewer.secrets import scanner_version
 from reviewer.values import Finding, Severity, Side
 
 CACHE_DIR_VARIABLE = "REVIEWER_CACHE_DIR"
@@ -226,29 +227,6 @@ def _digest(*parts: str) -> str:
         digest.update(f"{len(data)}:".encode())
         digest.update(data)
     return digest.hexdigest()
-
-
-def scanner_version() -> str:
-    """detect-secrets' version, read from its installed metadata's directory name.
-
-    ``importlib.metadata`` would take 50 ms to import; the directory name is
-    fixed by the wheel format (``{name}-{version}.dist-info``). When it cannot
-    be found that way the slow lookup is used, never a guess.
-    """
-    from importlib.util import find_spec
-
-    spec = find_spec("detect_secrets")
-    if spec is not None and spec.origin is not None:
-        site = Path(spec.origin).parent.parent
-        names = [p.name for p in site.glob("detect_secrets-*.dist-info")]
-        if len(names) == 1:
-            return names[0].removeprefix("detect_secrets-").removesuffix(".dist-info")
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("detect-secrets")
-    except PackageNotFoundError:
-        return "not installed"
 
 
 # --- where -------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ that leaves the machine contains them; it is cut into requests (``plan``,
 ``prompt``), sent (``model``: streamed, or as one Message Batch, ``batch``),
 and what comes back is anchored to the diff and merged with the local findings
 (``findings``). A run where everything is cached imports neither
-detect-secrets nor jinja2 nor the SDK.
+the secret rule engine nor jinja2 nor the SDK.
 """
 
 from __future__ import annotations
@@ -262,7 +262,7 @@ def _hunk_keys(config: Config, pr: PullRequestText | None) -> HunkKeys:
 
 def _scan(diff: Diff) -> SecretScan:
     if not any(file.hunks for file in diff.files):
-        return SecretScan(diff, ())  # nothing to scan: detect-secrets stays unloaded
+        return SecretScan(diff, ())  # nothing to scan: the rule engine stays unloaded
     return scan_diff(diff)
 
 

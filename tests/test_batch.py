@@ -172,7 +172,16 @@ def test_review_batch_then_resume_report_the_same_review(
         batch_id = first.err.split("submitted batch ")[1].split(" ")[0]
         # --no-cache: rebuild exactly the submitted requests (the first run cached its answers)
         resumed_code = main(
-            ["batch", "resume", batch_id, "--no-cache", "--poll-seconds", "0.01", "--format", "json"]
+            [
+                "batch",
+                "resume",
+                batch_id,
+                "--no-cache",
+                "--poll-seconds",
+                "0.01",
+                "--format",
+                "json",
+            ]
         )
         resumed = capsys.readouterr()
         assert main(["batch", "status", batch_id]) == 0

@@ -527,7 +527,7 @@ def test_a_hunk_split_across_requests_is_stored_once_every_piece_was_answered(
 def test_secrets_in_cached_and_never_sent_files_are_still_reported(
     api: MessagesAPI, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    key = "AKIA" + "Q3EGRJ7TUVWXYZ2A"
+    key = "AKIA" + "Q3EGRJ7HB4NXK2LA"
     diff_text = file_diff(
         "package-lock.json", hunk(1, 1, " {", f'+  "token": "{key}",', ' "x": 1')
     ) + file_diff("settings.py", hunk(1, 1, " DEBUG = False", f'+AWS_ACCESS_KEY_ID = "{key}"'))
@@ -546,7 +546,7 @@ def test_secrets_in_cached_and_never_sent_files_are_still_reported(
 def test_the_store_never_holds_a_secret(
     api: MessagesAPI, capsys: pytest.CaptureFixture[str], tmp_path: Path, private_review_cache: Path
 ) -> None:
-    key = "AKIA" + "Q3EGRJ7TUVWXYZ2A"
+    key = "AKIA" + "Q3EGRJ7HB4NXK2LA"
     diff_text = file_diff(
         "settings.py", hunk(1, 1, " DEBUG = False", f'+AWS_ACCESS_KEY_ID = "{key}"')
     )

@@ -33,7 +33,7 @@ FAKE_API_PROCESS = (
     *(sys.executable, "-m", "tests.fakes.messages_api", "--port", "0", "--responder", "markers"),
     *("--extractor", "tests.fakes.request_format:added_lines_in_request"),
 )
-AWS_KEY = "AKIA" + "Q3EGRJ7TUVWXYZ2A"
+AWS_KEY = "AKIA" + "Q3EGRJ7HB4NXK2LA"
 BASE_APP = "import os\n\n\ndef load(name):\n    return os.environ[name]\n"
 TODO_ONLY = "import os\n# TODO: cache this\n\n\ndef load(name):\n    return os.environ[name]\n"
 TODO_AND_PASSWORD = (

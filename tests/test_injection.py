@@ -45,7 +45,7 @@ from tests.fakes.messages_api import (
 )
 from tests.fakes.request_format import added_lines_in_request
 
-AWS_KEY = "AKIA" + "Q3EGRJ7TUVWXYZ2A"
+AWS_KEY = "AKIA" + "Q3EGRJ7HB4NXK2LA"
 GITHUB_TOKEN = "ghp_" + "x7Kq2mN9pL4vR8sT1wY6zA3bC5dE0fG2hJ4k"
 SECRETS = (AWS_KEY, GITHUB_TOKEN)
 

@@ -322,7 +322,7 @@ def test_missing_key_is_a_usage_error_with_a_hint(
 def test_secrets_are_reported_locally_and_never_sent(
     api: MessagesAPI, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    key = "AKIA" + "Q3EGRJ7TUVWXYZ2A"
+    key = "AKIA" + "Q3EGRJ7HB4NXK2LA"
     diff = tmp_path / "leak.diff"
     diff.write_text(
         "diff --git a/settings.py b/settings.py\n--- a/settings.py\n+++ b/settings.py\n"

@@ -27,6 +27,7 @@ HEAVY = (
     "anthropic",
     "github",
     "detect_secrets",
+    "kingfisher_sdk",
     "rich",
     "jinja2",
     "httpx",
@@ -125,7 +126,7 @@ def test_a_fully_cached_clean_hook_run_imports_no_heavy_module(
 def test_a_fully_cached_run_with_findings_rescans_nothing_and_sends_nothing(
     api: MessagesAPI, git_repo: GitRepo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    key = "AKIA" + "Q3EGRJ7TUVWXYZ2A"
+    key = "AKIA" + "Q3EGRJ7HB4NXK2LA"
     git_repo.write("a.py", "a = 1\n")
     git_repo.commit("base")
     git_repo.write("a.py", f'a = 1\n# TODO: rotate\nAWS_ACCESS_KEY_ID = "{key}"\n')
