@@ -179,10 +179,27 @@ def verdict(review: Review, config: Config) -> int:
     return exit_code(review, config.fail_on, on_incomplete=config.on_incomplete)
 
 
+def quotable(diff: Diff) -> Diff:
+    """``diff`` as a report may quote it: every line as the secret scan redacts it.
+
+    Reports show code around findings (and CI keeps logs), so they get the redacted
+    form, never the value. The scanner's own layers do it (they alone send 0.0% of the
+    measured corpus, benchmarks/secrets.py): hunks served from the review cache were
+    not scanned this run, and a cached run keeps the rule engine unloaded.
+    """
+    if not any(file.hunks for file in diff.files):
+        return diff
+    from reviewer.secrets import scan_diff
+    from reviewer.secrets.engines import NoRuleEngine
+
+    return scan_diff(diff, engine=NoRuleEngine()).diff
+
+
 def write_report(
     review: Review, diff: Diff, *, format: str, output: Path | None, console: Console | None = None
 ) -> None:
     """``review`` in ``format`` on stdout (text: on ``console``), or into ``output``."""
+    diff = quotable(diff)
     if format == "text":
         with report_console(output, console) as target:
             text.render_text(review, diff, target)

@@ -36,6 +36,7 @@ from reviewer.commands.common import (
     environment,
     generated_paths,
     make_model_client,
+    quotable,
     resolve_config,
     warn,
 )
@@ -141,7 +142,7 @@ def _report(review: Review, diff: Diff) -> None:
     from reviewer.commands.terminal import ReportConsole
     from reviewer.render.text import render_text
 
-    render_text(review, diff, ReportConsole())
+    render_text(review, quotable(diff), ReportConsole())
 
 
 def _nothing_to_show(review: Review) -> bool:
