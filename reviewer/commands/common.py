@@ -19,12 +19,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reviewer import __version__, gitdiff
-from reviewer.cache import ReviewCache, default_path, open_cache
 from reviewer.config import Config, config_from_mapping, load_config, provider_target
-from reviewer.diff import Diff
 from reviewer.errors import GitError, InputError, UsageError
 from reviewer.gitdiff import repo_root
-from reviewer.render import jsonout, markdown, sarif, text
 from reviewer.render.wording import plural
 from reviewer.values import Review
 from reviewer.verdict import exit_code
@@ -32,6 +29,8 @@ from reviewer.verdict import exit_code
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from reviewer.cache import ReviewCache
+    from reviewer.diff import Diff
     from reviewer.engine import ClientFactory
     from reviewer.model import Client
 
@@ -99,12 +98,18 @@ def cache_scope(repo: Path | None, *, enabled: bool) -> Iterator[ReviewCache | N
     if not enabled:
         yield None
         return
+    # Deferred, like the renderers below: a hook run with nothing staged returns before
+    # it needs the cache (SQLite, the secret scanner's version), in tens of milliseconds.
+    from reviewer.cache import default_path, open_cache
+
     with open_cache(default_path(repo, os.environ), warn=warn) as cache:
         yield cache
 
 
 def batch_state_dir(repo: Path | None) -> Path:
     """Beside the review cache: inside the git directory, else the user cache directory."""
+    from reviewer.cache import default_path
+
     return default_path(repo, os.environ).parent / "batches"
 
 
@@ -199,6 +204,8 @@ def write_report(
     review: Review, diff: Diff, *, format: str, output: Path | None, console: Console | None = None
 ) -> None:
     """``review`` in ``format`` on stdout (text: on ``console``), or into ``output``."""
+    from reviewer.render import jsonout, markdown, sarif, text
+
     diff = quotable(diff)
     if format == "text":
         with report_console(output, console) as target:
