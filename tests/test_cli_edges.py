@@ -14,6 +14,7 @@ import pytest
 
 from reviewer.cli import main
 from reviewer.errors import InputError
+from tests.conftest import GitRepo
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "examples" / "sample.diff"
@@ -137,3 +138,58 @@ def test_the_action_without_pygithub_says_what_to_install(
         GitHub(GitHubSettings(api_url="http://127.0.0.1:9/api/v3", token="t"))
     assert error.value.exit_code == 2
     assert "pip install 'reviewer[github]'" in str(error.value)
+
+
+def test_a_missing_batch_state_names_no_option_that_does_not_exist(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["batch", "status", "msgbatch_gone"]) == 2
+    err = capsys.readouterr().err
+    assert "no saved state for batch msgbatch_gone" in err
+    assert "--state-dir" not in err  # it never existed
+    assert "REVIEWER_CACHE_DIR" in err
+
+
+def test_the_hook_definition_points_at_documentation_that_exists() -> None:
+    text = (ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8")
+    assert "docs/" not in text or all(
+        (ROOT / word.strip("().,")).exists() for word in text.split() if word.startswith("docs/")
+    )
+    assert "README" in text
+
+
+def test_linguist_generated_files_are_skipped_in_a_real_review(
+    git_repo: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    git_repo.write(".gitattributes", "api/schema.py linguist-generated\n")
+    git_repo.write("README.md", "x\n")
+    git_repo.commit("base")
+    git_repo.write("api/schema.py", "SCHEMA = 1\n")
+    git_repo.write("app.py", "x = 1\n")
+    git_repo.stage()
+    code = main(
+        ["review", "--staged", "--dry-run", "--format", "json", "--repo", str(git_repo.path)]
+    )
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    skipped = {entry["path"]: entry["reason"] for entry in report["skipped"]}
+    assert "linguist-generated" in skipped["api/schema.py"]
+    assert [path for request in report["requests"] for path in request["paths"]] == ["app.py"]
+
+
+def test_combined_diff_sections_are_skipped_with_a_warning_and_the_rest_reviewed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    diff = tmp_path / "mixed.diff"
+    diff.write_text(
+        "diff --cc merged.py\nindex 1,2..3\n--- a/merged.py\n+++ b/merged.py\n"
+        "@@@ -1,1 -1,1 +1,1 @@@\n- a\n -b\n++c\n"
+        "diff --git a/app.py b/app.py\n--- a/app.py\n+++ b/app.py\n@@ -1 +1 @@\n-x = 1\n+x = 2\n",
+        encoding="utf-8",
+    )
+    assert main(["review", "--diff", str(diff), "--dry-run", "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    assert "warning" in captured.err
+    assert "merged.py" in captured.err
+    assert [p for r in json.loads(captured.out)["requests"] for p in r["paths"]] == ["app.py"]
