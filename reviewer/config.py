@@ -27,6 +27,9 @@ PYPROJECT_LOCATION = Path("pyproject.toml")
 # (the service-failure code), or "pass" (the code its findings give).
 OnIncomplete: TypeAlias = Literal["fail", "pass"]
 ON_INCOMPLETE: tuple[OnIncomplete, ...] = ("fail", "pass")
+# Whether the model may read the repository through tools (where a tree is available).
+ContextMode: TypeAlias = Literal["tools", "off"]
+CONTEXT_MODES: tuple[ContextMode, ...] = ("tools", "off")
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,12 @@ class Config:
     gcp_region: str | None = None  # vertex; None: CLOUD_ML_REGION
     provider_model_id: str | None = None  # sent instead of the catalog's id for the provider
     on_incomplete: OnIncomplete = "fail"
+    context: ContextMode = "tools"  # repository tools, when the command has a tree to offer
+    max_tool_turns: int = 6  # per review request; then the model answers without tools
+    max_tool_result_tokens: int = 20_000  # tool results per review request
+    verify: bool = False  # a second, cheaper look at each finding; dropped ones are listed
+    verify_model: str = "claude-haiku-5-5"
+    verify_min_severity: Severity = Severity.MINOR  # findings below are not verified
     source: str = "defaults"  # where the values came from, for messages
 
     def with_overrides(self, **changes: Any) -> Config:
@@ -522,6 +531,25 @@ def _on_incomplete(raw: object, source: str, key: str) -> OnIncomplete:
     raise ConfigError(f"must be one of {choices}, got {raw!r}", source=source, key=key)
 
 
+def _context(raw: object, source: str, key: str) -> ContextMode:
+    if raw is False:  # YAML 1.1 reads a bare `off` as false
+        return "off"
+    for choice in CONTEXT_MODES:
+        if raw == choice:
+            return choice
+    choices = ", ".join(CONTEXT_MODES)
+    raise ConfigError(f"must be one of {choices}, got {raw!r}", source=source, key=key)
+
+
+def _on_off(raw: object, source: str, key: str) -> bool:
+    """``on``/``off`` (YAML 1.1 reads a bare on/off as true/false: both are accepted)."""
+    if raw in ("on", True):
+        return True
+    if raw in ("off", False):
+        return False
+    raise ConfigError(f"must be on or off, got {raw!r}", source=source, key=key)
+
+
 def _flag(raw: object, source: str, key: str) -> bool:
     if not isinstance(raw, bool):
         raise ConfigError(f"must be true or false, got {raw!r}", source=source, key=key)
@@ -581,6 +609,12 @@ _PARSERS: dict[str, Callable[[object, str, str], Any]] = {
         _PROVIDER_MODEL_ID, "a model id such as anthropic.claude-sonnet-5-5-v1:0"
     ),
     "on_incomplete": _on_incomplete,
+    "context": _context,
+    "max_tool_turns": _int_in(1, 50),
+    "max_tool_result_tokens": _int_in(1_000, 500_000),
+    "verify": _on_off,
+    "verify_model": _model,
+    "verify_min_severity": _min_severity,
 }
 
 assert set(_PARSERS) | {"source"} == {f.name for f in dataclasses.fields(Config)}, "keep in sync"

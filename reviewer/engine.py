@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeAlias
 
-from reviewer import hunk_cache, prompt
+from reviewer import context_cost, hunk_cache, prompt
 from reviewer.cache import HunkKeys, ReviewCache
 from reviewer.catalog import (
     BATCH_DISCOUNT,
@@ -35,6 +35,7 @@ from reviewer.plan import Plan, RequestPlan, ignore_matcher, make_plan, skip_rea
 from reviewer.secrets import SecretScan, redact_text, scan_diff
 from reviewer.values import (
     DryRun,
+    FilteredFinding,
     Finding,
     NotSent,
     PathReason,
@@ -47,7 +48,9 @@ from reviewer.values import (
 
 if TYPE_CHECKING:
     from reviewer.batch import BatchWait
-    from reviewer.model import Client, ModelRequest, ModelResult
+    from reviewer.model import Client, ModelRequest, ModelResult, ToolSessions
+    from reviewer.repository.tools import ToolBudget
+    from reviewer.repository.tree import GitTree
 
 # Dry-run cost estimates assume this many output tokens per request: a review
 # answer with a handful of findings. Real runs report what was actually billed.
@@ -105,10 +108,13 @@ def run(
     cache: ReviewCache | None = None,
     mode: Mode | None = None,
     generated: Set[str] = frozenset(),
+    tree: GitTree | None = None,
 ) -> Review:
     """Review ``diff``: prepare locally, send what is left, and assemble the Review.
 
     ``generated``: paths the repository marks generated (``linguist-generated``), skipped.
+    ``tree``: the tree the diff's new side describes; with ``context: tools`` the model
+    may read it (streamed runs only: a Message Batch cannot hold a conversation).
     """
     if isinstance(mode, Batch | Resume) and config.provider != "anthropic":
         raise UsageError(
@@ -129,7 +135,7 @@ def run(
     import asyncio
 
     # Ctrl-C cancels the wait (a batch keeps running); the CLI then exits 130.
-    review = asyncio.run(_send(prepared, config, client, mode, pr, cache))
+    review = asyncio.run(_send(prepared, config, client, mode, pr, cache, tree))
     return dataclasses.replace(
         review, timing=dataclasses.replace(review.timing, local_seconds=local.local_seconds)
     )
@@ -142,11 +148,12 @@ async def _send(
     mode: Mode,
     pr: PullRequestText | None,
     cache: ReviewCache | None,
+    tree: GitTree | None = None,
 ) -> Review:
     # One event loop for the client's whole life: its pooled connections belong to it.
     if isinstance(mode, Stream):
         return await review(
-            prepared, config, client, on_result=_counter(mode, prepared), cache=cache
+            prepared, config, client, on_result=_counter(mode, prepared), cache=cache, tree=tree
         )
     if isinstance(mode, Batch):
         results = await _send_as_batch(prepared, config, client, mode, pr)
@@ -300,8 +307,14 @@ def _redacted(text: str | None) -> str | None:
     return None if text is None else redact_text(text)[0]
 
 
-def dry_run(prepared: Prepared, *, batch: bool = False) -> DryRun:
-    """What a run would send and cost; ``batch``: priced as one Message Batch."""
+def dry_run(
+    prepared: Prepared, *, batch: bool = False, config: Config | None = None, tools: bool = False
+) -> DryRun:
+    """What a run would send and cost; ``batch``: priced as one Message Batch.
+
+    With ``config``, tool turns (``tools``: the run has a tree and ``context: tools``;
+    never in a batch) and the verification pass are estimated too (``context_cost``).
+    """
     planned = tuple(
         PlannedRequest(
             paths=plan.paths,
@@ -312,13 +325,25 @@ def dry_run(prepared: Prepared, *, batch: bool = False) -> DryRun:
         )
         for plan, request in zip(prepared.plan.requests, prepared.requests, strict=True)
     )
+    extra = context_cost.ContextEstimate()
+    if config is not None and prepared.requests and not batch:
+        first = prepared.requests[0]
+        extra = context_cost.estimate(
+            [request.body for request in prepared.requests],
+            prompt.estimate_tokens(first.system + first.context),
+            config,
+            tools=tools and config.context == "tools",
+        )
     return DryRun(
         model=prepared.model.id,
         requests=planned,
         skipped=prepared.plan.skipped + prepared.plan.left_out,
-        estimated_cost_usd=estimated_cost(prepared) * (BATCH_DISCOUNT if batch else 1.0),
+        estimated_cost_usd=estimated_cost(prepared) * (BATCH_DISCOUNT if batch else 1.0)
+        + extra.cost_usd,
         cached_hunks=prepared.cached_hunks,
         batch=batch,
+        estimated_tool_turns=extra.tool_turns,
+        estimated_verifications=extra.verifications,
     )
 
 
@@ -349,24 +374,65 @@ async def review(
     *,
     on_result: Callable[[ModelResult], None] | None = None,
     cache: ReviewCache | None = None,
+    tree: GitTree | None = None,
 ) -> Review:
-    """Stream the requests; with ``cache``, store what each hunk was found to hold."""
+    """Stream the requests (with the repository tools over ``tree`` when configured), verify
+    the findings (``verify``), and with ``cache`` store what each hunk was found to hold."""
     from reviewer.model import run_requests
 
     started = time.monotonic()
-    results = await run_requests(
+    results: Sequence[ModelResult] = await run_requests(
         client,
         prepared.requests,
         model=prepared.model,
         max_tokens=config.max_output_tokens,
         concurrency=config.concurrency,
         on_result=on_result,
+        tools=_tool_sessions(config, tree),
     )
-    timing = Timing(
-        wall_seconds=time.monotonic() - started,
-        request_seconds=sum(result.seconds for result in results),
+    request_seconds = sum(result.seconds for result in results)
+    filtered: tuple[FilteredFinding, ...] = ()
+    extra = Usage()
+    if config.verify:
+        from reviewer import verify
+
+        checked = await verify.verify_results(
+            client,
+            prepared.plan.requests,
+            results,
+            config,
+            tools=_tool_sessions(config, tree, verifying=True),
+        )
+        results, filtered, extra = checked.results, checked.filtered, checked.usage
+    timing = Timing(wall_seconds=time.monotonic() - started, request_seconds=request_seconds)
+    done = finish(prepared, config, results, cache=cache)
+    return dataclasses.replace(done, timing=timing, filtered=filtered, usage=done.usage + extra)
+
+
+def _tool_sessions(
+    config: Config, tree: GitTree | None, *, verifying: bool = False
+) -> ToolSessions | None:
+    """A fresh tool budget per request over ``tree``; None when there is no tree or tools are off."""
+    if tree is None or config.context != "tools":
+        return None
+    from reviewer.repository.tools import RepositoryTools
+
+    tools = RepositoryTools(tree, redact=redact_text, estimate=prompt.estimate_tokens)
+    budget = tool_budget(config, verifying=verifying)
+    return lambda: tools.session(budget)
+
+
+def tool_budget(config: Config, *, verifying: bool = False) -> ToolBudget:
+    """A review request's tool budget, or a verification request's smaller one."""
+    from reviewer.repository.tools import ToolBudget
+    from reviewer.verify import VERIFY_RESULT_SHARE, VERIFY_TOOL_TURNS
+
+    if not verifying:
+        return ToolBudget(config.max_tool_turns, config.max_tool_result_tokens)
+    return ToolBudget(
+        min(VERIFY_TOOL_TURNS, config.max_tool_turns),
+        config.max_tool_result_tokens // VERIFY_RESULT_SHARE,
     )
-    return dataclasses.replace(finish(prepared, config, results, cache=cache), timing=timing)
 
 
 async def _send_as_batch(

@@ -14,6 +14,17 @@ off-schema); these re-sends share a run-wide budget (``RetryBudget``) and are
 counted in ``Usage.retries``. SDK errors are translated once, below, into
 reviewer's own types, keeping the request id.
 
+With repository tools (``reviewer.repository.tools``) a request is a bounded
+conversation: while the model ends its turn with ``stop_reason: tool_use`` and the
+request's budget (``max_tool_turns``, ``max_tool_result_tokens``) lasts, the tools
+run and their results go back, first in the next user message; once the budget is
+spent the model is asked for its answer with ``tool_choice: none``. It never loops.
+Cache breakpoints (at most four): the rubric (after the tool definitions, which
+the prefix order tools → system puts first, so they are cached with it), the run
+context, the previous turn's newest message (what this turn reads) and this
+turn's newest message (what the next turn reads). The re-sends above apply to
+each turn on its own.
+
 The model can be served by the Anthropic API, Amazon Bedrock or Google Vertex AI,
 each through the SDK's own client; boto3 and google-auth are imported only when
 their provider is chosen.
@@ -23,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import email.utils
 import importlib.util
 import math
@@ -30,10 +42,11 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar
 
 from reviewer.catalog import ModelInfo, Provider, priced_usage
 from reviewer.errors import AuthError, ServiceError, UsageError
+from reviewer.repository.tools import ToolCall
 from reviewer.schema import FINDINGS_SCHEMA, ModelAnswer, SchemaViolation, parse_answer
 from reviewer.values import Usage
 
@@ -41,6 +54,8 @@ if TYPE_CHECKING:
     from anthropic import AsyncAnthropic, AsyncAnthropicBedrock, AsyncAnthropicVertex
     from anthropic.lib.streaming import AsyncMessageStream, ParsedMessageStreamEvent
     from anthropic.types import Message
+
+    from reviewer.repository.tools import ToolSession
 
     SdkClient: TypeAlias = AsyncAnthropic | AsyncAnthropicBedrock | AsyncAnthropicVertex
 
@@ -77,6 +92,35 @@ class ModelRequest:
     system: str  # the reviewer rubric: byte-identical across every call
     context: str  # the per-run block, shared by all requests of a run
     body: str  # the hunks of this request
+
+
+Answered = TypeVar("Answered")
+
+
+@dataclass(frozen=True)
+class AnswerFormat(Generic[Answered]):
+    """The structured output a request asks for, and how its text becomes a value."""
+
+    schema: Mapping[str, Any]
+    parse: Callable[[str], Answered]  # raises SchemaViolation
+
+
+FINDINGS_FORMAT: AnswerFormat[ModelAnswer] = AnswerFormat(FINDINGS_SCHEMA, parse_answer)
+
+# Each review request gets its own budget of tool turns: a factory, called per request.
+ToolSessions: TypeAlias = "Callable[[], ToolSession]"
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[Answered]):
+    """What one request (all its turns) came to; ``ModelResult`` for review requests."""
+
+    request: ModelRequest
+    answer: Answered | None
+    usage: Usage
+    failure: str | None = None
+    request_id: str | None = None
+    seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -222,18 +266,28 @@ def _require_library(provider: Provider) -> None:
         )
 
 
-def request_params(request: ModelRequest, *, model: str, max_tokens: int) -> dict[str, Any]:
+def request_params(
+    request: ModelRequest,
+    *,
+    model: str,
+    max_tokens: int,
+    schema: Mapping[str, Any] = FINDINGS_SCHEMA,
+) -> dict[str, Any]:
     """The Messages API parameters; two cache breakpoints, the hunks after them."""
     return {
         "model": model,
         "max_tokens": max_tokens,
-        "system": [
-            {"type": "text", "text": request.system, "cache_control": CACHE_CONTROL},
-            {"type": "text", "text": request.context, "cache_control": CACHE_CONTROL},
-        ],
+        "system": _system_blocks(request),
         "messages": [{"role": "user", "content": [{"type": "text", "text": request.body}]}],
-        "output_config": {"format": {"type": "json_schema", "schema": FINDINGS_SCHEMA}},
+        "output_config": {"format": {"type": "json_schema", "schema": schema}},
     }
+
+
+def _system_blocks(request: ModelRequest) -> list[dict[str, Any]]:
+    """The rubric and the run context, each a breakpoint; an empty context is left out
+    (the API refuses empty text blocks)."""
+    texts = [text for text in (request.system, request.context) if text]
+    return [{"type": "text", "text": text, "cache_control": CACHE_CONTROL} for text in texts]
 
 
 Progress = Callable[[ModelResult], None]
@@ -273,28 +327,78 @@ async def run_requests(
     on_result: Progress | None = None,
     retry_budget: RetryBudget | None = None,
     sleep: Sleep = asyncio.sleep,
+    tools: ToolSessions | None = None,
 ) -> list[ModelResult]:
     """Run every request; failures become results with a reason, except auth errors.
 
     The first request goes alone until its response begins; the rest then run
     with at most ``concurrency`` in flight. ``retry_budget`` defaults to
-    ``RetryBudget.for_requests(len(requests))``.
+    ``RetryBudget.for_requests(len(requests))``. With ``tools``, each request
+    may read the repository (see the module docstring).
     """
+
+    def report(outcome: Outcome[ModelAnswer]) -> None:
+        if on_result is not None:
+            on_result(_as_result(outcome))
+
+    outcomes = await run_structured(
+        client,
+        requests,
+        FINDINGS_FORMAT,
+        model=model,
+        max_tokens=max_tokens,
+        concurrency=concurrency,
+        on_outcome=report,
+        retry_budget=retry_budget,
+        sleep=sleep,
+        tools=tools,
+    )
+    return [_as_result(outcome) for outcome in outcomes]
+
+
+def _as_result(outcome: Outcome[ModelAnswer]) -> ModelResult:
+    return ModelResult(
+        outcome.request,
+        outcome.answer,
+        outcome.usage,
+        failure=outcome.failure,
+        request_id=outcome.request_id,
+        seconds=outcome.seconds,
+    )
+
+
+async def run_structured(
+    client: ModelClient,
+    requests: Sequence[ModelRequest],
+    answer_format: AnswerFormat[Answered],
+    *,
+    model: ModelInfo,
+    max_tokens: int,
+    concurrency: int,
+    on_outcome: Callable[[Outcome[Answered]], None] | None = None,
+    retry_budget: RetryBudget | None = None,
+    sleep: Sleep = asyncio.sleep,
+    tools: ToolSessions | None = None,
+) -> list[Outcome[Answered]]:
+    """``run_requests`` for any structured answer (the verification pass uses it)."""
     if not requests:
         return []
     first_began = asyncio.Event()
     slots = asyncio.Semaphore(concurrency)
     retries = _Retries(retry_budget or RetryBudget.for_requests(len(requests)), sleep)
 
-    async def run(request: ModelRequest, *, is_first: bool) -> ModelResult:
+    async def run(request: ModelRequest, *, is_first: bool) -> Outcome[Answered]:
         if not is_first:
             await first_began.wait()
         async with slots:
             began = first_began if is_first else None
-            result = await _run_one(client, request, model, max_tokens, began, retries)
+            session = tools() if tools is not None else None
+            conversation = _Conversation(request, answer_format, session)
+            sending = _Sending(client, model, max_tokens, retries)
+            result = await _run_one(sending, conversation, began)
         first_began.set()  # a first request that failed before beginning must not block the rest
-        if on_result is not None:
-            on_result(result)
+        if on_outcome is not None:
+            on_outcome(result)
         return result
 
     tasks = [
@@ -315,44 +419,149 @@ class _Retries:
 
 
 @dataclass(frozen=True)
-class _Attempt:
-    """One sending of a request: the answer or why there is none, and what it cost."""
+class _Sending:
+    """What every turn of every request is sent with."""
 
-    answer: ModelAnswer | None
+    client: ModelClient
+    model: ModelInfo
+    max_tokens: int
+    retries: _Retries
+
+
+@dataclass(frozen=True)
+class _Attempt(Generic[Answered]):
+    """One sending of a turn: the answer, the tools asked for, or why neither; and its cost."""
+
+    answer: Answered | None
     failure: str | None
     usage: Usage
     request_id: str | None
     retry_after: float | None = None  # set when worth sending again: seconds to wait first
+    tool_calls: tuple[ToolCall, ...] = ()  # the turn ended with stop_reason tool_use
+    content: tuple[dict[str, Any], ...] = ()  # the assistant's blocks, to send back
+
+
+class _Conversation(Generic[Answered]):
+    """The messages of one request so far, and its tool budget (None: no tools)."""
+
+    def __init__(
+        self,
+        request: ModelRequest,
+        answer_format: AnswerFormat[Answered],
+        tools: ToolSession | None,
+    ) -> None:
+        self.request = request
+        self.format = answer_format
+        self.tools = tools
+        self.messages: list[dict[str, Any]] = [
+            {"role": "user", "content": [{"type": "text", "text": request.body}]}
+        ]
+        self.final = False  # tools offered no more: the next turn must answer
+
+    def params(self, model: str, max_tokens: int) -> dict[str, Any]:
+        if self.tools is None:
+            return request_params(
+                self.request, model=model, max_tokens=max_tokens, schema=self.format.schema
+            )
+        system = _system_blocks(self.request)
+        system.append({"type": "text", "text": self.tools.note})
+        params: dict[str, Any] = {
+            "model": model,
+            "max_tokens": max_tokens,
+            "tools": list(self.tools.definitions),
+            "system": system,
+            "messages": self._marked_messages(),
+            "output_config": {"format": {"type": "json_schema", "schema": self.format.schema}},
+        }
+        if self.final:
+            params["tool_choice"] = {"type": "none"}
+        return params
+
+    def _marked_messages(self) -> list[dict[str, Any]]:
+        """Copies of the messages with breakpoints on the newest one and on the one that
+        was newest in the previous turn (two with the rubric and the context: four)."""
+        marked = list(self.messages)
+        for index in {len(marked) - 1, len(marked) - 3} - {-2}:
+            message = marked[index]
+            blocks = list(message["content"])
+            blocks[-1] = {**blocks[-1], "cache_control": CACHE_CONTROL}
+            marked[index] = {**message, "content": blocks}
+        return marked
+
+    async def answer_tools(self, attempt: _Attempt[Answered]) -> None:
+        """Run the turn's tool calls and add both messages; spend the budget."""
+        assert self.tools is not None
+        outputs = await asyncio.to_thread(self.tools.run_turn, attempt.tool_calls)
+        results: list[dict[str, Any]] = [
+            {
+                "type": "tool_result",
+                "tool_use_id": output.call_id,
+                "content": output.text,
+                "is_error": output.is_error,
+            }
+            for output in outputs
+        ]
+        if self.tools.spent:
+            self.final = True
+            results.append({"type": "text", "text": TOOLS_SPENT_NOTE})
+        self.messages.append({"role": "assistant", "content": list(attempt.content)})
+        self.messages.append({"role": "user", "content": results})
+
+
+TOOLS_SPENT_NOTE = (
+    "The tool budget of this request is spent. Give your final answer now, "
+    "from what you have read, in the response schema."
+)
 
 
 async def _run_one(
-    client: ModelClient,
-    request: ModelRequest,
-    model: ModelInfo,
-    max_tokens: int,
-    began: asyncio.Event | None,
-    retries: _Retries,
-) -> ModelResult:
+    sending: _Sending, conversation: _Conversation[Answered], began: asyncio.Event | None
+) -> Outcome[Answered]:
+    """Send turns until the model answers, a turn fails, or (with tools) the budget ends."""
     started = time.monotonic()
-    attempt = await _attempt(client, request, model, max_tokens, began)
+    usage = Usage()
+    while True:
+        attempt, spent = await _send_turn(sending, conversation, began)
+        usage += spent
+        if not attempt.tool_calls or conversation.tools is None:
+            break
+        if conversation.final:
+            attempt = _Attempt(
+                None,
+                "the model asked for tools after its tool budget was spent",
+                Usage(),
+                attempt.request_id,
+            )
+            break
+        usage += Usage(tool_turns=1)
+        await conversation.answer_tools(attempt)
+    return Outcome(
+        conversation.request,
+        attempt.answer,
+        usage,
+        failure=attempt.failure,
+        request_id=attempt.request_id,
+        seconds=time.monotonic() - started,
+    )
+
+
+async def _send_turn(
+    sending: _Sending, conversation: _Conversation[Answered], began: asyncio.Event | None
+) -> tuple[_Attempt[Answered], Usage]:
+    """One turn, sent again once (from the run's budget) when that is worth it."""
+    attempt = await _attempt(sending, conversation, began)
     usage, failure = attempt.usage, attempt.failure
+    retries = sending.retries
     if attempt.retry_after is not None:
         if retries.budget.take():
             await retries.sleep(attempt.retry_after)
-            first, attempt = attempt, await _attempt(client, request, model, max_tokens, began)
+            first, attempt = attempt, await _attempt(sending, conversation, began)
             usage += attempt.usage + Usage(retries=1)
             failure = _after_retry(first.failure, attempt.failure)
         else:
             limit = retries.budget.limit
             failure = f"{failure} (not retried: the run's retry budget of {limit} is spent)"
-    return ModelResult(
-        request,
-        attempt.answer,
-        usage,
-        failure=failure,
-        request_id=attempt.request_id,
-        seconds=time.monotonic() - started,
-    )
+    return dataclasses.replace(attempt, failure=failure), usage
 
 
 def _after_retry(first: str | None, second: str | None) -> str | None:
@@ -364,13 +573,10 @@ def _after_retry(first: str | None, second: str | None) -> str | None:
 
 
 async def _attempt(
-    client: ModelClient,
-    request: ModelRequest,
-    model: ModelInfo,
-    max_tokens: int,
-    began: asyncio.Event | None,
-) -> _Attempt:
-    params = request_params(request, model=client.model_id(model), max_tokens=max_tokens)
+    sending: _Sending, conversation: _Conversation[Answered], began: asyncio.Event | None
+) -> _Attempt[Answered]:
+    client, model, max_tokens = sending.client, sending.model, sending.max_tokens
+    params = conversation.params(client.model_id(model), max_tokens)
     watch = _StreamWatch(began)
     try:
         with translated_errors(client.provider):
@@ -381,12 +587,30 @@ async def _attempt(
         billed = _usage(watch.started, model) if watch.started is not None else Usage()
         request_id = exc.request_id or watch.request_id
         return _Attempt(None, exc.message, billed, request_id, retry_after=watch.retry_after)
-    reading = _interpret(message, max_tokens)
+    usage = _usage(message, model)
+    if message.stop_reason == "tool_use" and conversation.tools is not None:
+        calls, content = _tool_turn(message)
+        return _Attempt(None, None, usage, watch.request_id, tool_calls=calls, content=content)
+    reading = _interpret(message, max_tokens, conversation.format.parse)
     # An answer that failed validation is asked again at once: the service is fine.
     retry_after = 0.0 if reading.invalid else None
-    return _Attempt(
-        reading.answer, reading.failure, _usage(message, model), watch.request_id, retry_after
-    )
+    return _Attempt(reading.answer, reading.failure, usage, watch.request_id, retry_after)
+
+
+def _tool_turn(message: Message) -> tuple[tuple[ToolCall, ...], tuple[dict[str, Any], ...]]:
+    """The tool calls of a ``tool_use`` turn, and its blocks as they must be sent back."""
+    calls: list[ToolCall] = []
+    content: list[dict[str, Any]] = []
+    for block in message.content:
+        if block.type == "tool_use":
+            given = block.input if isinstance(block.input, dict) else {}
+            calls.append(ToolCall(block.id, block.name, given))
+            content.append(
+                {"type": "tool_use", "id": block.id, "name": block.name, "input": block.input}
+            )
+        elif block.type == "text" and block.text:
+            content.append({"type": "text", "text": block.text})
+    return tuple(calls), tuple(content)
 
 
 class _StreamWatch:
@@ -520,15 +744,17 @@ def _usage(message: Message, model: ModelInfo, *, batch: bool = False) -> Usage:
 
 
 @dataclass(frozen=True)
-class _Reading:
+class _Reading(Generic[Answered]):
     """What the model's message amounts to."""
 
-    answer: ModelAnswer | None
+    answer: Answered | None
     failure: str | None = None  # why there is no answer
     invalid: bool = False  # the answer failed validation, so asking again may help
 
 
-def _interpret(message: Message, max_tokens: int) -> _Reading:
+def _interpret(
+    message: Message, max_tokens: int, parse: Callable[[str], Answered]
+) -> _Reading[Answered]:
     """The answer, or why there is none; never raises on what the model said."""
     reason = message.stop_reason
     if reason == "refusal":
@@ -537,7 +763,7 @@ def _interpret(message: Message, max_tokens: int) -> _Reading:
         return _Reading(None, "the request exceeded the model's context window")
     text = "".join(block.text for block in message.content if block.type == "text")
     try:
-        return _Reading(parse_answer(text))
+        return _Reading(parse(text))
     except SchemaViolation as exc:
         if reason == "max_tokens":
             failure = (
@@ -647,7 +873,7 @@ def _batch_result(
     request: ModelRequest, result: Any, model: ModelInfo, max_tokens: int
 ) -> ModelResult:
     if result.type == "succeeded":
-        reading = _interpret(result.message, max_tokens)
+        reading = _interpret(result.message, max_tokens, parse_answer)
         usage = _usage(result.message, model, batch=True)
         return ModelResult(request, reading.answer, usage, failure=reading.failure)
     if result.type == "errored":
@@ -678,3 +904,39 @@ def _progress(batch: Any) -> BatchProgress:
         canceled=counts.canceled,
         expired=counts.expired,
     )
+
+
+# --------------------------------------------------------------------------- answers in a thread
+
+
+async def answer(
+    client: ModelClient,
+    system: str,
+    context: str,
+    question: str,
+    *,
+    model: ModelInfo,
+    max_tokens: int,
+) -> tuple[str, Usage]:
+    """Claude's plain-text answer to ``question``, streamed, and what it cost.
+
+    ``system`` is the review rubric (cached, the same bytes as a review's first
+    breakpoint); ``context`` the conversation's fenced data (cached too, so a
+    follow-up in the same thread reads it back). Errors are translated as above.
+    """
+    params: dict[str, Any] = {
+        "model": client.model_id(model),
+        "max_tokens": max_tokens,
+        "system": [
+            {"type": "text", "text": system, "cache_control": CACHE_CONTROL},
+            {"type": "text", "text": context, "cache_control": CACHE_CONTROL},
+        ],
+        "messages": [{"role": "user", "content": [{"type": "text", "text": question}]}],
+    }
+    with translated_errors(client.provider):
+        async with client.sdk.messages.stream(**params) as stream:
+            message = await stream.get_final_message()
+    if message.stop_reason == "refusal":
+        raise ServiceError("the model declined to answer (stop_reason: refusal)")
+    text = "".join(block.text for block in message.content if block.type == "text").strip()
+    return text, _usage(message, model)

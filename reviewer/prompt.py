@@ -163,6 +163,17 @@ def request_block(files: Sequence[FileDiff]) -> str:
     )
 
 
+def render_template(name: str, **values: object) -> str:
+    """A template of ``prompts/`` rendered with ``values`` (the tools and verification prompts)."""
+    return _environment().get_template(name).render(**values)
+
+
+def fenced(kind: str, text: str) -> str:
+    """``text`` between boundary lines derived from its hash, as the diff is: data, not prose."""
+    token = _boundary_token([kind, text])
+    return f"<<<BEGIN {kind} {token}>>>\n{text}\n<<<END {kind} {token}>>>"
+
+
 def estimate_tokens(text: str) -> int:
     """A conservative local token estimate, no API call.
 

@@ -86,6 +86,9 @@ class Usage:
     # Requests sent again by reviewer itself (a stream cut after it began, an answer
     # that failed validation); the SDK's own retries are not counted here.
     retries: int = 0
+    # Model turns that ended asking for repository tools (reviewer.repository.tools);
+    # each is also one of ``requests``.
+    tool_turns: int = 0
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(
@@ -98,6 +101,7 @@ class Usage:
             cost_usd=self.cost_usd + other.cost_usd,
             cached_hunks=self.cached_hunks + other.cached_hunks,
             retries=self.retries + other.retries,
+            tool_turns=self.tool_turns + other.tool_turns,
         )
 
     @property
@@ -147,6 +151,15 @@ class NotSent:
 
 
 @dataclass(frozen=True)
+class FilteredFinding:
+    """A finding the verification pass judged unlikely: not posted inline, but listed."""
+
+    finding: Finding
+    reason: str  # the verifier's one line
+    confidence: float  # its confidence that dropping is right, 0..1
+
+
+@dataclass(frozen=True)
 class Review:
     """What a review run produced: the input of every publisher."""
 
@@ -161,6 +174,8 @@ class Review:
     # Set when no model request succeeded because the service failed.
     service_failure: ServiceFailure | None = None
     timing: Timing = field(default_factory=lambda: Timing())
+    # Findings the verification pass dropped (reviewer.verify), most severe first.
+    filtered: tuple[FilteredFinding, ...] = ()
 
     @property
     def overflow(self) -> tuple[Finding, ...]:
@@ -194,3 +209,6 @@ class DryRun:
     estimated_cost_usd: float
     cached_hunks: int = 0  # reviewed before: served from the local cache, not planned
     batch: bool = False  # priced as one Message Batch (half price)
+    # Included in estimated_cost_usd (reviewer.engine.dry_run says what is assumed).
+    estimated_tool_turns: int = 0
+    estimated_verifications: int = 0

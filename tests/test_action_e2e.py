@@ -18,12 +18,13 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
 
 from reviewer.github.marker import parse_state
+from reviewer.github.threads import read_finding_marker, visible_text
 from tests.conftest import GitRepo
 from tests.fakes.github_api import (
     READ_ONLY_TOKEN,
@@ -173,7 +174,10 @@ def _outputs(path: Path) -> dict[str, str]:
 
 
 def comments(review: ReviewRecord) -> list[tuple[int, str, int | None, str]]:
-    return [(c.line, c.side, c.start_line, c.body) for c in review.comments]
+    """The review's inline comments, each body without its hidden finding marker."""
+    for c in review.comments:
+        assert read_finding_marker(c.body, c.path) is not None, c.body
+    return [(c.line, c.side, c.start_line, visible_text(c.body)) for c in review.comments]
 
 
 @pytest.fixture
@@ -204,7 +208,7 @@ def test_a_pull_request_through_its_pushes(harness: Harness) -> None:
     _push_that_leaves_the_diff_alone_posts_nothing(harness)
     _force_push_gets_a_full_review(harness)
     # Every request went to the Enterprise-style prefix (anything else is a 404 there).
-    assert {r.status for r in harness.github.requests} == {200}
+    assert {r.status for r in harness.github.requests} == {200, 201}  # 201: replies
 
 
 def _first_review(harness: Harness, head: str) -> str:
@@ -276,13 +280,21 @@ def _second_push_is_reviewed_incrementally(harness: Harness, first_head: str) ->
 
 def _third_push_does_not_repeat_a_finding(harness: Harness) -> None:
     # Line 22 changes: the hunk of the first TODO is sent again and its finding found again.
+    before = harness.reviews()
     harness.push({**FIRST_PUSH, 12: "# TODO: second", 22: "line_22 = 222"})
-    assert harness.run(action="synchronize").code == 0
-    third = harness.reviews()[-1]
+    run = harness.run(action="synchronize")
+    assert run.code == 0
     assert "handle errors" in harness.model_prompts()[-1]
-    assert third.comments == ()
-    assert "_1 finding posted in earlier reviews not repeated._" in third.body
-    assert "No findings." in third.body
+    after = harness.reviews()
+    assert [r.review_id for r in after] == [r.review_id for r in before]  # no new review
+    state = parse_state(after[-1].body)  # the last review's hidden state moved to this head
+    assert state is not None
+    assert state.head_sha == harness.github.head_sha(7)
+    assert visible_text(after[-1].body) == visible_text(before[-1].body)
+    assert run.stdout == (
+        "::notice::Nothing new to post: every finding of this review was raised before.\n"
+    )
+    assert '"repeated_open": 1' in run.stderr  # the first TODO came back: not posted
 
 
 def _push_that_leaves_the_diff_alone_posts_nothing(harness: Harness) -> None:
@@ -292,7 +304,9 @@ def _push_that_leaves_the_diff_alone_posts_nothing(harness: Harness) -> None:
     harness.repo.git("checkout", "-q", "main")
     run = harness.run(action="synchronize")
     assert run.code == 0
-    last = reviews[-1].commit_id[:7]
+    state = parse_state(reviews[-1].body)
+    assert state is not None
+    last = state.head_sha[:7]
     assert run.stdout == (
         f"::notice::Nothing new to review: the diff has not changed since `{last}`.\n"
     )
@@ -300,7 +314,9 @@ def _push_that_leaves_the_diff_alone_posts_nothing(harness: Harness) -> None:
 
 
 def _force_push_gets_a_full_review(harness: Harness) -> None:
-    last_head = harness.reviews()[-1].commit_id
+    last_state = parse_state(harness.reviews()[-1].body)
+    assert last_state is not None
+    last_head = last_state.head_sha
     harness.force_push({3: "result = eval(data)", 30: "# TODO: rewritten"})
     assert harness.run(action="synchronize").code == 0
     latest = harness.reviews()[-1]
@@ -310,7 +326,15 @@ def _force_push_gets_a_full_review(harness: Harness) -> None:
     )
     assert "eval(data)" in harness.model_prompts()[-1]  # everything was sent again
     assert [c.line for c in latest.comments] == [30]  # the eval finding was posted before
-    assert "_1 finding posted in earlier reviews not repeated._" in latest.body
+    assert "_1 finding posted in earlier reviews is not repeated._" in latest.body
+    # The password and both TODOs are gone from the rewritten branch: their threads are closed.
+    closed = [t for t in harness.github.threads(7) if t.resolved_by is not None]
+    assert sorted(t.root.body.split("**")[3] for t in closed) == [
+        "Possible hard-coded password",
+        "Unresolved TODO",
+        "Unresolved TODO",
+    ]
+    assert all(visible_text(t.replies[0].body).startswith("Fixed in `") for t in closed)
 
 
 # ---------------------------------------------------------------- forks
@@ -365,8 +389,8 @@ def test_rate_limits_and_server_errors_are_waited_out_and_nothing_posts_twice(
     harness.github.inject(
         PrimaryRateLimit(reset_in=1, method="GET", path=reviews),  # wait for x-ratelimit-reset
         ServerError(502, method="GET", path=reviews),  # retried after a second
-        SecondaryRateLimit(retry_after=1, method="POST"),  # wait for retry-after
-        ServerError(502, method="POST", after_write=True),  # written, but the answer is lost
+        SecondaryRateLimit(retry_after=1, method="POST", path=reviews),  # wait for retry-after
+        ServerError(502, method="POST", path=reviews, after_write=True),  # answer lost
     )
     run = harness.run()
     assert run.code == 0
@@ -407,7 +431,7 @@ def test_comments_github_refuses_after_a_race_move_into_the_body(harness: Harnes
     assert [c.line for c in review.comments] == [3, 35, 20]
     assert "1 comment GitHub would not place on the diff is listed below." in review.body
     assert "Line 27 of app.py contains `TODO`." in review.body
-    posts = [r for r in harness.github.requests if r.method == "POST"]
+    posts = [r for r in harness.github.requests if r.method == "POST" and r.path != "graphql"]
     assert posts[0].status == 422
     assert posts[-1].status == 200
     assert all("event" not in (r.body or {}) for r in posts[1:-1])  # the probes were pending
@@ -634,7 +658,7 @@ def test_suggestions_are_committable_only_on_the_right_side(
         harness.push(FIRST_PUSH)
         assert harness.run().code == 0
         [review] = harness.reviews()
-    assert review.comments == (
+    assert tuple(replace(c, body=visible_text(c.body)) for c in review.comments) == (
         CommentRecord(
             path="app.py",
             line=20,

@@ -204,9 +204,11 @@ def test_json_review_contract() -> None:
         "findings",
         "not_reviewed",
         "skipped",
+        "filtered",
         "usage",
         "timing",
     ]
+    assert document["filtered"] == []  # nothing was verified away
     assert document["complete"] is False  # src/huge.py was not reviewed
     assert document["headline"] == "Review incomplete: 1 file not reviewed — over the token budget"
     assert document["files"] == {"reviewed": None, "not_reviewed": 1, "skipped": 2}  # no diff
@@ -251,6 +253,7 @@ def test_json_review_contract() -> None:
         "cost_usd": 0.123457,
         "cached_hunks": 0,
         "retries": 0,
+        "tool_turns": 0,
     }
     assert document["timing"] == {"wall_seconds": 0, "request_seconds": 0, "local_seconds": 0}
 
@@ -309,6 +312,8 @@ def test_json_dry_run_contract() -> None:
         ],
         "skipped": [{"path": "package-lock.json", "reason": "generated file"}],
         "estimated_cost_usd": 0.001235,
+        "estimated_tool_turns": 0,
+        "estimated_verifications": 0,
     }
     assert list(json.loads(text)) == [
         "dry_run",
@@ -316,6 +321,8 @@ def test_json_dry_run_contract() -> None:
         "requests",
         "skipped",
         "estimated_cost_usd",
+        "estimated_tool_turns",
+        "estimated_verifications",
     ]
     assert text.endswith("\n")
     assert UNICODE_PATH in text

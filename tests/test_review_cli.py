@@ -84,7 +84,11 @@ def test_every_request_after_the_first_reads_the_cache(
     # With latency, requests fired together would all miss; the engine must wait
     # for the first response to begin before fanning out.
     api.set_latency(LatencyProfile(total_ms=300, first_byte_fraction=0.5, seed=1))
-    _, report = run_json(capsys, "--diff", str(SAMPLE), "--config", str(small_budget))
+    # Without repository tools: with them, each request also caches its own hunks, so
+    # what the first writes is more than the shared prefix the others read.
+    no_tools = small_budget.with_name("no-tools.yml")
+    no_tools.write_text(small_budget.read_text() + "context: off\n", encoding="utf-8")
+    _, report = run_json(capsys, "--diff", str(SAMPLE), "--config", str(no_tools))
     served = [r for r in api.requests if r.path == "/v1/messages"]
     assert len(served) >= 3
     assert served[0].cache is not None
@@ -106,13 +110,16 @@ def test_every_request_after_the_first_reads_the_cache(
 def test_request_shape_caches_system_and_context_and_sends_no_temperature(
     api: MessagesAPI, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    run_json(capsys, "--diff", str(SAMPLE))
+    run_json(capsys, "--diff", str(SAMPLE))  # in this repository: the tools read it
     body = api.requests[0].body
     assert "temperature" not in body
     assert [block.get("cache_control") for block in body["system"]] == [
-        {"type": "ephemeral"},
-        {"type": "ephemeral"},
+        {"type": "ephemeral"},  # the rubric
+        {"type": "ephemeral"},  # the run context
+        None,  # how to use the tools: in the prefix, cached by the breakpoint after it
     ]
+    assert [tool["name"] for tool in body["tools"]] == ["read_file", "search", "list_files"]
+    assert body["messages"][-1]["content"][-1]["cache_control"] == {"type": "ephemeral"}
     assert body["output_config"]["format"]["type"] == "json_schema"
     assert body["stream"] is True
     user = body["messages"][0]["content"][0]["text"]
@@ -298,7 +305,15 @@ def test_dry_run_sends_nothing_and_prints_the_plan(
     assert code == 0
     assert api.requests == ()
     assert plan["dry_run"] is True
-    assert set(plan) == {"dry_run", "model", "requests", "skipped", "estimated_cost_usd"}
+    assert set(plan) == {
+        "dry_run",
+        "model",
+        "requests",
+        "skipped",
+        "estimated_cost_usd",
+        "estimated_tool_turns",
+        "estimated_verifications",
+    }
     assert len(plan["requests"]) >= 2
     assert {p for r in plan["requests"] for p in r["paths"]} == {
         "app/cache.py",

@@ -8,10 +8,23 @@ One run posts at most one review, on the head commit GitHub reports now:
    key the run explains the options and exits 0.
 3. Earlier reviews' markers are read: a head already reviewed in full ends the
    run; otherwise only the hunks changed since the last reviewed head are sent
-   (all of them after a force-push), and findings posted before are dropped.
-4. The review is posted (inline comments checked against the diff; any GitHub
-   still refuses move into the body). A token that may not write (403) gets the
-   review as workflow annotations and the step summary instead.
+   (all of them after a force-push).
+4. The review threads are read (``github/conversation.py``): a finding the bot
+   raised before — open, or dismissed by a person — is not posted again, however
+   the model words it now and wherever its lines moved (``github/identity.py``);
+   an open thread whose code changed and whose finding is not raised again gets
+   "Fixed in `sha`." and is resolved (left open, and said so, when the token may
+   not resolve threads).
+5. The review is posted (inline comments checked against the diff; any GitHub
+   still refuses move into the body) when it has something new, or is the first.
+   A token that may not write (403) gets the review as workflow annotations and
+   the step summary instead.
+
+On ``pull_request_review_comment`` and ``issue_comment`` events, a trusted
+person's reply in one of the bot's threads, or ``/reviewer <question>``, is
+answered once in that thread (or as a pull-request comment); ``/reviewer
+review`` reviews the whole pull request again now; ``/reviewer ignore`` (or a
+reply saying "won't fix", "intended", ...) dismisses the thread's finding.
 
 Exit codes are the CLI's: 0 done, 1 a finding reached ``fail_on``, 2 bad input
 (payload, repository, configuration), 3 a service failed (GitHub, the model).
@@ -37,7 +50,7 @@ from reviewer.commands.common import (
 )
 from reviewer.config import Config
 from reviewer.diff import Diff
-from reviewer.errors import EXIT_OK, UsageError
+from reviewer.errors import EXIT_OK, AuthError, UsageError
 from reviewer.github import event as github_event
 from reviewer.github.api import (
     GitHub,
@@ -47,11 +60,13 @@ from reviewer.github.api import (
     PullRequestInfo,
     WriteRefused,
 )
-from reviewer.github.draft import ReviewDraft, draft_review, finding_annotations, without_posted
+from reviewer.github.conversation import Convergence, Raised, converge, read_raised
+from reviewer.github.draft import ReviewDraft, draft_review, finding_annotations
 from reviewer.github.event import ActionEnvironment, ActionInputs
+from reviewer.github.identity import key_for
 from reviewer.github.incremental import narrow
 from reviewer.github.limits import RetryPolicy
-from reviewer.github.marker import History, ReviewState, read_history
+from reviewer.github.marker import History, ReviewState, read_history, with_state
 from reviewer.github.output import (
     STEP_SUMMARY_LIMIT,
     append_step_summary,
@@ -59,6 +74,7 @@ from reviewer.github.output import (
     notice,
     write_outputs,
 )
+from reviewer.github.threads import reply_marker
 from reviewer.render.markdown import render_markdown
 from reviewer.values import Review
 from reviewer.verdict import exit_code
@@ -76,6 +92,10 @@ FORK_WITHOUT_KEY = (
 def run(args: argparse.Namespace) -> int:
     environment = github_event.read_environment(os.environ)
     inputs = github_event.read_inputs(os.environ)
+    if environment.event_name in github_event.COMMENT_EVENTS:
+        from reviewer.commands.action_comment import on_comment
+
+        return on_comment(args, environment, inputs)
     event = None
     if environment.event_name in github_event.PULL_REQUEST_EVENTS:
         event = github_event.read_event(environment)
@@ -84,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
         notice(f"Not reviewed: {reason}", sys.stdout)
         return EXIT_OK
     repository = github_event.require_repository(environment)
-    config = _config(inputs, environment)
+    config = action_config(inputs, environment)
     # Bedrock and Vertex AI take the cloud's credentials from the environment, not a key.
     if inputs.anthropic_api_key is None and config.provider == "anthropic":
         if event.is_fork and environment.event_name == "pull_request":
@@ -95,23 +115,29 @@ def run(args: argparse.Namespace) -> int:
             "no Anthropic API key: the anthropic_api_key input and ANTHROPIC_API_KEY are empty",
             hint="add the key as a repository secret and pass it as the anthropic_api_key input",
         )
+    settings = github_settings(args, environment, inputs)
+    run = ReviewRun(environment, inputs, config, inputs.anthropic_api_key)
+    with GitHub(settings) as github:
+        return run.review(github.pull_request(repository, event.number))
+
+
+def github_settings(
+    args: argparse.Namespace, environment: ActionEnvironment, inputs: ActionInputs
+) -> GitHubSettings:
     if inputs.github_token is None:
         raise UsageError(
             "no GitHub token: the github_token input and GITHUB_TOKEN are empty",
             hint="leave github_token at its default, ${{ github.token }}",
         )
-    settings = GitHubSettings(
+    return GitHubSettings(
         api_url=environment.api_url,
         token=inputs.github_token,
         seconds_between_writes=args.write_interval,
         retry=RetryPolicy(max_wait_s=args.max_rate_limit_wait),
     )
-    run = _Run(environment, inputs, config, inputs.anthropic_api_key)
-    with GitHub(settings) as github:
-        return run.review(github.pull_request(repository, event.number))
 
 
-def _config(inputs: ActionInputs, environment: ActionEnvironment) -> Config:
+def action_config(inputs: ActionInputs, environment: ActionEnvironment) -> Config:
     """The repository's configuration (from the checkout, if any), then the inputs over it."""
     workspace = environment.workspace
     repo_root = workspace if workspace is not None and workspace.is_dir() else None
@@ -136,23 +162,42 @@ class _Scope:
 
 
 @dataclass(frozen=True)
-class _Run:
+class _Outcome:
+    """What a review run did besides the review: threads it closed, and why some stay open."""
+
+    fixed: int = 0
+    resolved: int = 0
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReviewRun:
     environment: ActionEnvironment
     inputs: ActionInputs
     config: Config
     api_key: str | None
 
-    def review(self, pull: PullRequest) -> int:
+    def review(self, pull: PullRequest, *, full: bool = False) -> int:
+        """Review the pull request; ``full``: all of it now (``/reviewer review``)."""
         info = pull.info
         history = read_history(pull.reviews())
-        done = history.complete_review_of(info.head_sha)
+        done = None if full else history.complete_review_of(info.head_sha)
         if done is not None:
             message = f"Commit {info.head_sha[:7]} was already reviewed: {done.html_url}"
             notice(message, sys.stdout)
             self._finish(message, findings=0, url=done.html_url)
             return EXIT_OK
+        raised = read_raised(
+            pull.threads(),
+            history.body_keys,
+            trusted=self.inputs.trusted_associations,
+            may_dismiss=pull.may_write,
+        )
         fetched = pull.diff()
-        scope = _scope(pull, history, fetched.diff)
+        if full:
+            scope = _Scope(fetched.diff, ("Full review, as asked with `/reviewer review`.",))
+        else:
+            scope = _scope(pull, history, fetched.diff)
         if scope.nothing_new:
             notice(scope.notes[0], sys.stdout)
             self._finish(scope.notes[0], findings=0, url="")
@@ -167,10 +212,45 @@ class _Run:
         review = dataclasses.replace(review, skipped=review.skipped + fetched.skipped)
         if review.service_failure is not None:
             return self._service_failed(review, scope.diff)
-        draft = self._draft(review, history, scope, fetched.diff, info.head_sha)
-        outcome = pull.post(draft)
-        self._report(draft, outcome)
+        plan = converge(
+            raised,
+            [key_for(f, fetched.diff) for f in review.findings],
+            pr_diff=fetched.diff,
+            reviewed=scope.diff,
+            not_reviewed={entry.path for entry in review.not_reviewed},
+        )
+        draft = self._draft(review, plan, scope, fetched.diff, info.head_sha)
+        closed = close_fixed(pull, plan.fixed, info.head_sha)
+        draft = dataclasses.replace(draft, notes=draft.notes + closed.notes)
+        if draft.review.findings or not history.posted or review.not_reviewed or full:
+            self._report(draft, pull.post(draft))
+        else:
+            self._quiet(pull, history, draft, closed)
+        counts = {"new": len(draft.comments), "fixed": closed.fixed, "resolved": closed.resolved}
+        print(f"reviewer: converge {json_counts(counts, plan)}", file=sys.stderr)
         return exit_code(review, self.config.fail_on, on_incomplete=self.config.on_incomplete)
+
+    def _quiet(
+        self, pull: PullRequest, history: History, draft: ReviewDraft, closed: _Outcome
+    ) -> None:
+        """Nothing new to post: the last review's hidden state moves to this head (an edit,
+        which notifies nobody), so a re-run or the next push starts from here; the step
+        summary says what happened."""
+        last = history.posted[-1]
+        state = dataclasses.replace(
+            draft.state, fingerprints=last.state.fingerprints, keys=last.state.keys
+        )
+        try:
+            pull.update_review_body(last.review.review_id, with_state(last.review.body, state))
+        except AuthError as exc:
+            if exc.status != 403:
+                raise
+            # Not our review, or a read-only token: the next run reviews a little more.
+        message = "Nothing new to post: every finding of this review was raised before."
+        if closed.fixed:
+            message += f" {_count(closed.fixed, 'thread')} answered as fixed."
+        notice(message, sys.stdout)
+        self._finish(_summary(draft, message), findings=0, url="")
 
     def _mode(self, info: PullRequestInfo, diff: Diff) -> engine.Mode:
         """Stream the requests, or send them as one batch with the ``batch`` input."""
@@ -185,14 +265,25 @@ class _Run:
         return engine.Batch(wait=wait, source=f"{info.repository}#{info.number}", diff=diff)
 
     def _draft(
-        self, review: Review, history: History, scope: _Scope, diff: Diff, head_sha: str
+        self, review: Review, plan: Convergence, scope: _Scope, diff: Diff, head_sha: str
     ) -> ReviewDraft:
-
-        new = without_posted(review, history.fingerprints, max_comments=self.config.max_comments)
+        keys = [key_for(f, diff) for f in review.findings]
+        kept = tuple(review.findings[i] for i in plan.post)
+        inline = tuple(f for f in kept if f.line is not None)[: self.config.max_comments]
+        new = dataclasses.replace(review, findings=kept, inline=inline)
         notes = list(scope.notes)
-        repeated = len(review.findings) - len(new.findings)
-        if repeated:
-            notes.append(f"{_count(repeated, 'finding')} posted in earlier reviews not repeated.")
+        if plan.repeated_open:
+            verb = "is" if plan.repeated_open == 1 else "are"
+            notes.append(
+                f"{_count(plan.repeated_open, 'finding')} posted in earlier reviews {verb} "
+                "not repeated."
+            )
+        if plan.repeated_dismissed:
+            verb = "is" if plan.repeated_dismissed == 1 else "are"
+            notes.append(
+                f"{_count(plan.repeated_dismissed, 'finding')} dismissed earlier {verb} "
+                "not repeated."
+            )
         state = ReviewState(
             head_sha=head_sha,
             complete=not review.not_reviewed,
@@ -205,6 +296,7 @@ class _Run:
             state=state,
             notes=notes,
             request_changes_at=self.config.fail_on if self.inputs.request_changes else None,
+            keys=[(f, keys[i]) for i, f in enumerate(review.findings) if i in set(plan.post)],
         )
 
     def _report(self, draft: ReviewDraft, outcome: PostedReview | WriteRefused) -> None:
@@ -242,6 +334,57 @@ class _Run:
     def _finish(self, summary: str, *, findings: int, url: str) -> None:
         append_step_summary(self.environment.step_summary, summary)
         write_outputs(self.environment.output, {"findings": str(findings), "review_url": url})
+
+
+def close_fixed(pull: PullRequest, fixed: tuple[Raised, ...], head_sha: str) -> _Outcome:
+    """Answer each fixed thread "Fixed in `sha`." and resolve it, as far as the token may."""
+    replied = resolved = 0
+    refusal: str | None = None
+    for item in fixed:
+        thread = item.thread
+        if thread is None:
+            continue
+        root = thread.root.database_id
+        body = f"Fixed in `{head_sha[:7]}`.\n\n{reply_marker(root, 'fixed')}\n"
+        try:
+            pull.reply(root, body)
+        except AuthError as exc:
+            if exc.status != 403:
+                raise
+            return _Outcome(replied, resolved, (f"Threads fixed in this push stay open: {exc}",))
+        replied += 1
+        reason = (
+            pull.resolve(thread.thread_id)
+            if thread.viewer_can_resolve
+            else ("the token may not resolve review threads")
+        )
+        if reason is None:
+            resolved += 1
+        else:
+            refusal = reason
+    notes: tuple[str, ...] = ()
+    if refusal is not None:
+        notes = (
+            f"{_count(replied - resolved, 'fixed thread')} answered but left open: GitHub "
+            f"said {refusal!r}. Resolving threads needs `contents: write` in the workflow's "
+            "`permissions` (see the README).",
+        )
+    return _Outcome(replied, resolved, notes)
+
+
+def json_counts(counts: dict[str, int], plan: Convergence) -> str:
+    """One line for the log: what this run posted, closed and did not repeat."""
+    import json
+
+    return json.dumps(
+        {
+            **counts,
+            "repeated_open": plan.repeated_open,
+            "repeated_dismissed": plan.repeated_dismissed,
+            "left_to_people": plan.left_to_people,
+        },
+        sort_keys=True,
+    )
 
 
 def _scope(pull: PullRequest, history: History, diff: Diff) -> _Scope:

@@ -49,6 +49,7 @@ from reviewer.verdict import exit_code
 if TYPE_CHECKING:
     from reviewer.diff import Diff
     from reviewer.model import Client
+    from reviewer.repository.tree import GitTree
 
 NO_KEY_REASON = f"not sent: {API_KEY_VARIABLE} is not set"
 
@@ -87,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
             client_factory=lambda: _client(config),
             cache=cache,
             generated=generated_paths(repo, diff),
+            tree=_tree(repo, config, os.environ),
         )
     _warn_if_unsent(review, diff)
     _report(review, diff)
@@ -107,6 +109,18 @@ def _diff_text(repo: Path, environ: Mapping[str, str]) -> gitdiff.DiffText | Non
         )
         return None
     return gitdiff.staged_diff(repo)
+
+
+def _tree(repo: Path, config: Config, environ: Mapping[str, str]) -> GitTree | None:
+    """What the repository tools read: the pushed commit (pre-push), else the index."""
+    if config.context != "tools":
+        return None
+    from reviewer.repository.tree import tree_for
+
+    to_ref = environ.get("PRE_COMMIT_TO_REF", "").strip()
+    if environ.get("PRE_COMMIT_FROM_REF", "").strip() and to_ref:
+        return tree_for(repo, source="commit", rev=to_ref)
+    return tree_for(repo, source="index")
 
 
 def _client(config: Config) -> Client | NotSent:

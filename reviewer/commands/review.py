@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reviewer import engine, gitdiff
 from reviewer.batch import BatchWait
@@ -32,6 +33,9 @@ from reviewer.render.jsonout import render_dry_run_json
 from reviewer.render.text import progress_reporter, render_dry_run_text
 from reviewer.values import Review
 
+if TYPE_CHECKING:
+    from reviewer.repository.tree import GitTree
+
 
 def run(args: argparse.Namespace) -> int:
     repo = find_repo_root(args.repo)
@@ -47,7 +51,9 @@ def run(args: argparse.Namespace) -> int:
     for warning in diff.warnings:
         warn(warning)
     with cache_scope(repo, enabled=not args.no_cache) as cache:
-        request = _Request(config, cache, generated_paths(repo, diff), repo)
+        request = _Request(
+            config, cache, generated_paths(repo, diff), repo, _tree(args, repo, config)
+        )
         if args.dry_run:
             return _dry_run(args, diff, request)
         review = _review(args, diff, diff_text, request)
@@ -64,11 +70,27 @@ class _Request:
         cache: ReviewCache | None,
         generated: frozenset[str],
         repo: Path | None,
+        tree: GitTree | None = None,
     ) -> None:
         self.config = config
         self.cache = cache
         self.generated = generated
         self.repo = repo
+        self.tree = tree  # what the repository tools read; None: no tools
+
+
+def _tree(args: argparse.Namespace, repo: Path | None, config: Config) -> GitTree | None:
+    """The tree the diff's new side describes: HEAD for --base, the index for --staged,
+    else the working tree (for --diff too, when run inside a repository)."""
+    if config.context != "tools" or args.batch:
+        return None
+    from reviewer.repository.tree import tree_for
+
+    if args.diff is None and args.staged:
+        return tree_for(repo, source="index")
+    if args.diff is None and args.base is not None:
+        return tree_for(repo, source="commit", rev="HEAD")
+    return tree_for(repo, source="worktree")
 
 
 def _diff_text(args: argparse.Namespace, repo: Path | None) -> gitdiff.DiffText:
@@ -97,6 +119,7 @@ def _review(
             cache=request.cache,
             mode=mode,
             generated=request.generated,
+            tree=request.tree,
         )
 
     if args.batch:
@@ -115,7 +138,9 @@ def _dry_run(args: argparse.Namespace, diff: Diff, request: _Request) -> int:
     prepared = engine.prepare(
         diff, request.config, cache=request.cache, generated=request.generated
     )
-    dry = engine.dry_run(prepared, batch=args.batch)
+    dry = engine.dry_run(
+        prepared, batch=args.batch, config=request.config, tools=request.tree is not None
+    )
     if args.format == "json":
         write_text(args.output, render_dry_run_json(dry))
     elif args.format == "text":

@@ -15,6 +15,13 @@ author and is deleted straight away, so nothing is posted twice and nobody is
 notified. The refused comments are then listed in the review body. The number
 of probes is capped; comments not cleared within the cap are listed in the body
 too, so nothing is lost either way.
+
+The conversation (review threads, who resolved them, reactions) is read over
+GraphQL, through PyGithub's requester and its ``graphql_url``: beside the REST
+base, so ``https://HOST/api/v3`` gives ``https://HOST/api/graphql`` on GitHub
+Enterprise Server. GraphQL reports errors with HTTP 200 and ``errors[]``; those
+become reviewer errors here too, except a refused ``resolveReviewThread``, which
+the caller is told about (the token lacks ``contents: write``) and works around.
 """
 
 from __future__ import annotations
@@ -39,6 +46,15 @@ from reviewer.github.limits import (
     next_step,
 )
 from reviewer.github.marker import PROBE_MARKER, PastReview, read_history
+from reviewer.github.threads import (
+    RESOLVE_MUTATION,
+    REVIEW_THREADS_QUERY,
+    ReplyMarker,
+    ReviewThread,
+    graphql_errors,
+    parse_thread_page,
+    read_reply_marker,
+)
 from reviewer.values import PathReason
 
 if TYPE_CHECKING:
@@ -100,6 +116,22 @@ class PostedReview:
     inline: tuple[ReviewComment, ...]
     moved: tuple[ReviewComment, ...]  # refused inline by GitHub, listed in the body
     probes: int  # pending reviews used to find the refused comments
+
+
+@dataclass(frozen=True)
+class IssueComment:
+    """A comment in the pull request's conversation tab."""
+
+    comment_id: int
+    body: str
+    author_is_bot: bool
+    association: str
+
+
+# The permissions GitHub's "Get repository permissions for a user" reports for write access.
+WRITE_PERMISSIONS = frozenset({"admin", "maintain", "write"})
+# The most pages of 100 threads read: a pull request beyond 5,000 threads is not reviewed whole.
+MAX_THREAD_PAGES = 50
 
 
 @dataclass(frozen=True)
@@ -181,6 +213,7 @@ class PullRequest:
         self._requester = requester
         self._repo = repo
         self._pull = pull
+        self._permissions: dict[str, bool] = {}
         self.info = PullRequestInfo(
             repository=repo.full_name,
             number=pull.number,
@@ -255,7 +288,145 @@ class PullRequest:
         comparison = self._repo.compare(base, head)
         return comparison.status, _patches(comparison.files)
 
+    # ------------------------------------------------------------------ the conversation
+
+    def threads(self) -> tuple[ReviewThread, ...]:
+        """Every review thread of the pull request, oldest first (GraphQL ``reviewThreads``)."""
+        owner, name = self.info.repository.split("/", 1)
+        found: list[ReviewThread] = []
+        cursor: str | None = None
+        for _ in range(MAX_THREAD_PAGES):
+            variables = {"owner": owner, "name": name, "number": self.info.number, "after": cursor}
+            page = parse_thread_page(
+                self._graphql("reading the review threads", REVIEW_THREADS_QUERY, variables)
+            )
+            found.extend(page.threads)
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        return tuple(found)
+
+    def resolve(self, thread_id: str) -> str | None:
+        """Resolve a review thread; None when done, else GitHub's reason for refusing."""
+        answer = self._session.run(
+            "resolving a review thread",
+            lambda: self._graphql_answer(RESOLVE_MUTATION, {"threadId": thread_id}),
+        )
+        errors = graphql_errors(answer)
+        if not errors:
+            return None
+        kinds = {kind for kind, _ in errors}
+        if kinds <= {"FORBIDDEN", "NOT_FOUND"}:
+            return "; ".join(message for _, message in errors)
+        raise _graphql_failure("resolving a review thread", errors)
+
+    def may_write(self, login: str) -> bool:
+        """Whether ``login`` has write access to the repository (cached per run)."""
+        if login not in self._permissions:
+            self._permissions[login] = self._permission(login) in WRITE_PERMISSIONS
+
+        return self._permissions[login]
+
+    def _permission(self, login: str) -> str:
+        url = f"{self._repo.url}/collaborators/{login}/permission"
+
+        def read() -> str:
+            _, data = self._requester.requestJsonAndCheck("GET", url)
+            return str(data.get("permission", "")) if isinstance(data, dict) else ""
+
+        try:
+            return self._session.call(f"reading {login}'s permission", read)
+        except _FinalFailure as failure:
+            if failure.status == 404:
+                return "none"  # not a user GitHub knows: no access
+            raise _translate(failure, f"reading {login}'s permission") from None
+
+    def reply(self, comment_id: int, body: str) -> int:
+        """Reply in the thread of review comment ``comment_id``; the reply's id.
+
+        ``body`` carries a reply marker: a retry first looks for the reply it may
+        have posted already, so an answer lost in transit is not posted twice.
+        """
+        url = f"{self._pull.url}/comments/{comment_id}/replies"
+        marker = read_reply_marker(body)
+
+        def create() -> int:
+            _, data = self._requester.requestJsonAndCheck("POST", url, input={"body": body})
+            return int(data["id"])
+
+        def landed_already() -> int | None:
+            return None if marker is None else self._posted_reply(marker)
+
+        try:
+            return self._session.call("replying in a thread", create, before_retry=landed_already)
+        except _FinalFailure as failure:
+            raise _translate(failure, "replying in a thread") from None
+
+    def _posted_reply(self, marker: ReplyMarker) -> int | None:
+        for thread in self.threads():
+            for comment in thread.comments[1:]:
+                if read_reply_marker(comment.body) == marker:
+                    return comment.database_id
+        return None
+
+    def issue_comments(self) -> tuple[IssueComment, ...]:
+        """The comments of the pull request's conversation tab."""
+        return self._session.run(
+            "listing the pull request's comments",
+            lambda: tuple(
+                IssueComment(
+                    comment.id,
+                    comment.body or "",
+                    comment.user is not None and comment.user.type == "Bot",
+                    comment.author_association or "",
+                )
+                for comment in self._pull.get_issue_comments()
+            ),
+        )
+
+    def comment(self, body: str) -> int:
+        """Post a comment in the pull request's conversation tab; its id."""
+        marker = read_reply_marker(body)
+
+        def landed_already() -> int | None:
+            for comment in self.issue_comments() if marker is not None else ():
+                if read_reply_marker(comment.body) == marker:
+                    return comment.comment_id
+            return None
+
+        def create() -> int:
+            return int(self._pull.create_issue_comment(body).id)
+
+        try:
+            return self._session.call("commenting", create, before_retry=landed_already)
+        except _FinalFailure as failure:
+            raise _translate(failure, "commenting on the pull request") from None
+
+    def _graphql(self, what: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        answer = self._session.run(what, lambda: self._graphql_answer(query, variables))
+        errors = graphql_errors(answer)
+        if errors:
+            raise _graphql_failure(what, errors)
+        return answer
+
+    def _graphql_answer(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        # Not Requester.graphql_query: it turns every error into one exception, losing
+        # which were FORBIDDEN; the answer is read here instead.
+        _, data = self._requester.requestJsonAndCheck(
+            "POST", self._requester.graphql_url, input={"query": query, "variables": variables}
+        )
+        return dict(data) if isinstance(data, dict) else {}
+
     # ------------------------------------------------------------------ posting
+
+    def update_review_body(self, review_id: int, body: str) -> None:
+        """Replace a review's body (an edit: it notifies nobody). Idempotent."""
+        url = f"{self._pull.url}/reviews/{review_id}"
+
+        def update() -> None:
+            self._requester.requestJsonAndCheck("PUT", url, input={"body": body})
+
+        self._session.run("updating the last review's state", update)
 
     def post(self, draft: ReviewDraft) -> PostedReview | WriteRefused:
         """Post ``draft`` as one review; refused comments move into its body."""
@@ -382,6 +553,16 @@ class _Prober:
             return False  # out of probes: the rest is listed in the body, not lost
         self.used += 1
         return self._pull._probe(self._commit_sha, group)
+
+
+def _graphql_failure(what: str, errors: Sequence[tuple[str, str]]) -> ReviewerError:
+    detail = "; ".join(f"{kind or 'error'}: {message}" for kind, message in errors)
+    if any(kind == "FORBIDDEN" for kind, _ in errors):
+        return AuthError(
+            f"GitHub denied {what} (GraphQL): {detail}",
+            hint="the workflow needs `permissions: pull-requests: write`",
+        )
+    return ServiceError(f"GitHub failed while {what} (GraphQL): {detail}")
 
 
 def _comment_json(comment: ReviewComment) -> dict[str, Any]:

@@ -10,6 +10,10 @@ those beyond ``max_comments``.
 The body and the step summary open with what the review covered: an incomplete
 review says so in their heading, counting the pull request's files it did not
 review (``render.coverage``).
+
+Each finding's identity (``identity.FindingKey``), when given, goes with it: in a
+hidden marker at the end of its inline comment, or, for a finding listed in the
+body, in the review's state marker.
 """
 
 from __future__ import annotations
@@ -19,8 +23,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from reviewer.diff import Diff
+from reviewer.github.identity import FindingKey
 from reviewer.github.marker import ReviewState, render_state
 from reviewer.github.output import Annotation
+from reviewer.github.threads import finding_marker
 from reviewer.render.markdown import (
     GITHUB_COMMENT_LIMIT,
     location_label,
@@ -60,6 +66,7 @@ class ReviewDraft:
     notes: tuple[str, ...]
     state: ReviewState
     diff: Diff | None = None  # the pull request's diff, as GitHub shows it
+    keys: tuple[tuple[Finding, FindingKey], ...] = ()  # each finding's identity, when known
 
     def body(self, moved: Sequence[ReviewComment] = ()) -> str:
         """The review body, listing every finding not carried by an inline comment.
@@ -76,7 +83,9 @@ class ReviewDraft:
                 "listed below."
             )
         shown = dataclasses.replace(self.review, inline=inline)
-        marker = render_state(self.state)
+        listed = set(self.review.findings) - set(inline)
+        body_keys = tuple(key for finding, key in self.keys if finding in listed)
+        marker = render_state(dataclasses.replace(self.state, keys=body_keys))
         budget = GITHUB_COMMENT_LIMIT - len(marker) - 1
         body = render_markdown(
             shown, max_chars=budget, inline_posted=True, notes=notes, diff=self.diff
@@ -100,13 +109,16 @@ def draft_review(
     state: ReviewState,
     notes: Sequence[str] = (),
     request_changes_at: Severity | None = None,
+    keys: Sequence[tuple[Finding, FindingKey]] = (),
 ) -> ReviewDraft:
     """The review to post on ``state.head_sha``; ``diff`` is the diff GitHub shows for it.
 
     ``request_changes_at``: request changes when a finding is at least this
-    severe; None (the default) always comments.
+    severe; None (the default) always comments. ``keys``: the findings' identities.
     """
-    comments = tuple(c for c in (place(f, diff) for f in review.inline) if c is not None)
+    key_of = dict(keys)
+    placed = (place(f, diff, key=key_of.get(f)) for f in review.inline)
+    comments = tuple(c for c in placed if c is not None)
     asks_changes = review.reaches(request_changes_at)
     return ReviewDraft(
         commit_sha=state.head_sha,
@@ -116,11 +128,15 @@ def draft_review(
         notes=tuple(notes),
         state=state,
         diff=diff,
+        keys=tuple(keys),
     )
 
 
-def place(finding: Finding, diff: Diff) -> ReviewComment | None:
-    """The inline comment for ``finding``, or None when GitHub would not take it inline."""
+def place(finding: Finding, diff: Diff, *, key: FindingKey | None = None) -> ReviewComment | None:
+    """The inline comment for ``finding``, or None when GitHub would not take it inline.
+
+    ``key``: the finding's identity, kept in a hidden marker at the end of the comment.
+    """
     if finding.line is None:
         return None
     file = diff.file(finding.path)
@@ -133,6 +149,8 @@ def place(finding: Finding, diff: Diff) -> ReviewComment | None:
     # A suggestion replaces exactly the commented lines: only then can it be committed.
     committable = finding.side is Side.RIGHT and start == finding.start_line
     body = render_comment(finding, committable=committable)
+    if key is not None:
+        body = f"{body.rstrip()}\n\n{finding_marker(key)}\n"
     if len(body) > GITHUB_COMMENT_LIMIT:
         return None  # listed in the body instead, where the report is fitted to the limit
     return ReviewComment(finding, finding.line, finding.side, start, body)

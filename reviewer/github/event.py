@@ -2,7 +2,9 @@
 
 Names are GitHub's: the default environment variables (``GITHUB_EVENT_NAME``,
 ``GITHUB_EVENT_PATH``, ``GITHUB_REPOSITORY``, ``GITHUB_API_URL``, ...) and the
-``pull_request`` webhook payload (``number``, ``pull_request.head.sha``, ...).
+``pull_request``, ``pull_request_review_comment`` and ``issue_comment`` webhook
+payloads (``number``, ``pull_request.head.sha``, ``comment.author_association``,
+``issue.pull_request``, ...; docs.github.com/en/webhooks/webhook-events-and-payloads).
 Action inputs arrive as ``INPUT_<NAME>`` variables, the convention GitHub uses
 for JavaScript and Docker actions; action.yml sets them for the composite step.
 """
@@ -20,6 +22,21 @@ from typing import Any
 from reviewer.errors import InputError
 
 PULL_REQUEST_EVENTS = frozenset({"pull_request", "pull_request_target"})
+COMMENT_EVENTS = frozenset({"pull_request_review_comment", "issue_comment"})
+# GitHub's author_association values (docs: "Webhook events and payloads").
+ASSOCIATIONS = frozenset(
+    {
+        "OWNER",
+        "MEMBER",
+        "COLLABORATOR",
+        "CONTRIBUTOR",
+        "FIRST_TIMER",
+        "FIRST_TIME_CONTRIBUTOR",
+        "MANNEQUIN",
+        "NONE",
+    }
+)
+DEFAULT_TRUSTED_ASSOCIATIONS = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
 REVIEWED_ACTIONS = frozenset({"opened", "synchronize", "reopened", "ready_for_review"})
 DEFAULT_API_URL = "https://api.github.com"
 DEFAULT_BATCH_POLL_SECONDS = 30.0
@@ -53,6 +70,8 @@ class ActionInputs:
     batch: bool = False  # send the requests as one Message Batch and wait for it
     batch_poll_seconds: float = DEFAULT_BATCH_POLL_SECONDS
     batch_timeout_minutes: float = DEFAULT_BATCH_TIMEOUT_MINUTES
+    # Who may dismiss findings and talk to the bot (GitHub's author_association values).
+    trusted_associations: frozenset[str] = DEFAULT_TRUSTED_ASSOCIATIONS
 
 
 @dataclass(frozen=True)
@@ -108,6 +127,7 @@ def read_inputs(env: Mapping[str, str]) -> ActionInputs:
         batch_timeout_minutes=_positive(
             env, "INPUT_BATCH_TIMEOUT_MINUTES", DEFAULT_BATCH_TIMEOUT_MINUTES
         ),
+        trusted_associations=_associations(env, "INPUT_TRUSTED_ASSOCIATIONS"),
     )
 
 
@@ -118,8 +138,51 @@ def require_repository(environment: ActionEnvironment) -> str:
     return repository
 
 
+@dataclass(frozen=True)
+class CommentEvent:
+    """A comment of a ``pull_request_review_comment`` or ``issue_comment`` payload."""
+
+    event_name: str
+    action: str
+    number: int  # the pull request's (an issue_comment's issue number)
+    on_pull_request: bool  # False for an issue_comment on a plain issue
+    comment_id: int
+    body: str
+    author: str
+    author_is_bot: bool
+    association: str
+    in_reply_to: int | None  # a review comment's parent, when it is a reply
+
+
 def read_event(environment: ActionEnvironment) -> PullRequestEvent:
     """The pull request of a ``pull_request``/``pull_request_target`` payload."""
+    return _event_from_payload(_load(environment))
+
+
+def read_comment_event(environment: ActionEnvironment) -> CommentEvent:
+    """The comment of a ``pull_request_review_comment``/``issue_comment`` payload."""
+    payload = _load(environment)
+    review_comment = environment.event_name == "pull_request_review_comment"
+    number_field = "pull_request.number" if review_comment else "issue.number"
+    login = payload.get("comment.user.login", str)
+    user_type = payload.get("comment.user.type", str, required=False)
+    reply_to = payload.get("comment.in_reply_to_id", int, required=False)
+    return CommentEvent(
+        event_name=environment.event_name,
+        action=payload.get("action", str),
+        number=payload.get(number_field, int),
+        on_pull_request=review_comment
+        or payload.get("issue.pull_request", dict, required=False) is not None,
+        comment_id=payload.get("comment.id", int),
+        body=payload.get("comment.body", str, required=False) or "",
+        author=login,
+        author_is_bot=user_type == "Bot" or login.endswith("[bot]"),
+        association=payload.get("comment.author_association", str),
+        in_reply_to=reply_to,
+    )
+
+
+def _load(environment: ActionEnvironment) -> _Payload:
     path = environment.event_path
     if path is None:
         raise InputError("GITHUB_EVENT_PATH is not set: there is no event payload to read")
@@ -129,7 +192,7 @@ def read_event(environment: ActionEnvironment) -> PullRequestEvent:
         raise InputError(f"cannot read the event payload {path}: {exc.strerror or exc}") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(f"the event payload {path} is not valid JSON: {exc}") from None
-    return _event_from_payload(_Payload(payload, str(path)))
+    return _Payload(payload, str(path))
 
 
 def skip_reason(
@@ -220,6 +283,18 @@ def _count(env: Mapping[str, str], name: str) -> int | None:
     if not value.isdigit():
         raise InputError(f"{name} must be a whole number, got {value!r}")
     return int(value)
+
+
+def _associations(env: Mapping[str, str], name: str) -> frozenset[str]:
+    value = _value(env, name)
+    if value is None:
+        return DEFAULT_TRUSTED_ASSOCIATIONS
+    given = {word.strip().upper() for word in value.replace(",", " ").split()}
+    unknown = sorted(given - ASSOCIATIONS)
+    if unknown or not given:
+        known = ", ".join(sorted(ASSOCIATIONS))
+        raise InputError(f"{name} takes author associations ({known}), got {value!r}")
+    return frozenset(given)
 
 
 def _positive(env: Mapping[str, str], name: str, default: float) -> float:

@@ -4,7 +4,12 @@ Each review ends with an HTML comment (invisible on GitHub) holding the head
 commit reviewed, whether every file got reviewed, the fingerprint of every
 finding posted, and the id of the run that posted it::
 
-    <!-- reviewer:state {"v":1,"head":"<sha>","complete":true,"run":"…","findings":["…"]} -->
+    <!-- reviewer:state {"v":1,"head":"<sha>","complete":true,"run":"…","findings":["…"],
+                         "keys":[{"path":"…","lines":[…],"ctx":"…","words":[…]}]} -->
+
+(on one line). ``keys`` are the identities (``identity.FindingKey``) of the
+findings listed in the body rather than inline: inline ones carry theirs in
+their own comment, where their thread's state is.
 
 A later run reads these back: the same head reviewed completely means there is
 nothing to do; the last complete head is where an incremental review starts;
@@ -22,6 +27,8 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from reviewer.github.identity import FindingKey, key_from_json, key_json
 
 STATE_PREFIX = "<!-- reviewer:state "
 STATE_SUFFIX = " -->"
@@ -42,6 +49,7 @@ class ReviewState:
     complete: bool  # False when some files were not reviewed (a model request failed)
     run_id: str
     fingerprints: tuple[str, ...]
+    keys: tuple[FindingKey, ...] = ()  # findings posted in the body, not inline
 
 
 @dataclass(frozen=True)
@@ -61,14 +69,26 @@ class PastReview:
 
 
 def render_state(state: ReviewState) -> str:
-    payload = {
+    payload: dict[str, object] = {
         "v": _VERSION,
         "head": state.head_sha,
         "complete": state.complete,
         "run": state.run_id,
         "findings": list(state.fingerprints),
     }
+    if state.keys:
+        payload["keys"] = [{"path": key.path, **key_json(key)} for key in state.keys]
     return STATE_PREFIX + json.dumps(payload, separators=(",", ":")) + STATE_SUFFIX
+
+
+def with_state(body: str, state: ReviewState) -> str:
+    """``body`` with its last state marker replaced by ``state`` (appended when it has none)."""
+    found = list(_STATE.finditer(body))
+    marker = render_state(state)
+    if not found:
+        return f"{body.rstrip()}\n{marker}\n"
+    last = found[-1]
+    return body[: last.start()] + marker + body[last.end() :]
 
 
 def parse_state(body: str) -> ReviewState | None:
@@ -98,7 +118,20 @@ def _state_from_json(text: str) -> ReviewState | None:
         and all(isinstance(f, str) and _FINGERPRINT.fullmatch(f) for f in findings)
     ):
         return None
-    return ReviewState(head, complete, run, tuple(findings))
+    return ReviewState(head, complete, run, tuple(findings), _keys(data.get("keys")))
+
+
+def _keys(data: object) -> tuple[FindingKey, ...]:
+    """The stored keys that are well formed; the others are left out."""
+    if not isinstance(data, list):
+        return ()
+    keys = []
+    for entry in data:
+        path = entry.get("path") if isinstance(entry, dict) else None
+        key = key_from_json(path, entry) if isinstance(path, str) else None
+        if key is not None:
+            keys.append(key)
+    return tuple(keys)
 
 
 @dataclass(frozen=True)
@@ -129,6 +162,11 @@ class History:
             if entry.state.run_id == run_id:
                 return entry.review
         return None
+
+    @property
+    def body_keys(self) -> tuple[FindingKey, ...]:
+        """The findings earlier reviews listed in their body (not inline)."""
+        return tuple(key for p in self.posted for key in p.state.keys)
 
     @property
     def last_complete(self) -> ReviewState | None:

@@ -19,7 +19,16 @@ from typing import TYPE_CHECKING, Any
 from reviewer.render.claims import consistent_summary
 from reviewer.render.coverage import Coverage, coverage_of
 from reviewer.render.tally import Tally, tally_of
-from reviewer.values import DryRun, Finding, PathReason, PlannedRequest, Review, Timing, Usage
+from reviewer.values import (
+    DryRun,
+    FilteredFinding,
+    Finding,
+    PathReason,
+    PlannedRequest,
+    Review,
+    Timing,
+    Usage,
+)
 
 if TYPE_CHECKING:
     from reviewer.diff import Diff
@@ -49,6 +58,7 @@ def render_json(review: Review, *, diff: Diff | None = None) -> str:
             "findings": [_finding(f, inline=f in inline) for f in review.findings],
             "not_reviewed": [_path_reason(p) for p in review.not_reviewed],
             "skipped": [_path_reason(p) for p in review.skipped],
+            "filtered": [_filtered(f) for f in review.filtered],
             "usage": _usage(review.usage),
             "timing": _timing(review.timing),
         }
@@ -64,6 +74,8 @@ def render_dry_run_json(dry: DryRun) -> str:
             "requests": [_planned_request(r) for r in dry.requests],
             "skipped": [_path_reason(p) for p in dry.skipped],
             "estimated_cost_usd": round_cost(dry.estimated_cost_usd),
+            "estimated_tool_turns": dry.estimated_tool_turns,
+            "estimated_verifications": dry.estimated_verifications,
         }
     )
 
@@ -127,6 +139,16 @@ def _usage(usage: Usage) -> _Json:
         "cost_usd": round_cost(usage.cost_usd),
         "cached_hunks": usage.cached_hunks,
         "retries": usage.retries,
+        "tool_turns": usage.tool_turns,
+    }
+
+
+def _filtered(item: FilteredFinding) -> _Json:
+    """A finding the verification pass dropped: the finding as it would have been, and why."""
+    return {
+        **_finding(item.finding, inline=False),
+        "reason": item.reason,
+        "confidence": round(item.confidence, 3),
     }
 
 

@@ -27,8 +27,17 @@ from typing import TYPE_CHECKING
 from reviewer.render.claims import consistent_summary
 from reviewer.render.coverage import Coverage, ReasonGroup, coverage_of, examples, listing
 from reviewer.render.tally import tally_of
-from reviewer.render.wording import plural, requests_phrase, timing_phrase
-from reviewer.values import Finding, PathReason, Review, Severity, Side, Timing, Usage
+from reviewer.render.wording import filtered_text, plural, requests_phrase, timing_phrase
+from reviewer.values import (
+    FilteredFinding,
+    Finding,
+    PathReason,
+    Review,
+    Severity,
+    Side,
+    Timing,
+    Usage,
+)
 
 if TYPE_CHECKING:
     from reviewer.diff import Diff
@@ -77,6 +86,7 @@ def render_markdown(
     sections = (
         # In a review body nothing can be committed: suggestions there are diff blocks.
         _findings_section(listed, max_chars, committable=not inline_posted),
+        _filtered_section(review.filtered),
         _paths_section("Not reviewed", review.not_reviewed),
         _paths_section("Skipped", review.skipped),
     )
@@ -337,6 +347,31 @@ def _paths_section(title: str, entries: tuple[PathReason, ...]) -> _Section:
         tail="\n",
         left_out_note=note,
     )
+
+
+def _filtered_section(filtered: tuple[FilteredFinding, ...]) -> _Section:
+    """The verification pass's drops, collapsed: one row each, with the verifier's reason."""
+    rows = [
+        f"| {severity_badge(item.finding.severity)} {_inline(item.finding.title)} "
+        f"| {_cell_code(_where(item.finding))} | {_inline(item.reason)} |\n"
+        for item in filtered
+    ]
+
+    def note(left_out: int) -> str:
+        return f"\n_…and {plural(left_out, 'more finding')}._\n\n</details>\n\n"
+
+    return _Section(
+        heading=f"<details>\n<summary>{filtered_text(len(rows))} — why</summary>\n\n"
+        "| Finding | Where | Why dropped |\n| --- | --- | --- |\n",
+        sizes=tuple(len(row) for row in rows),
+        render=lambda kept: "".join(rows[:kept]),
+        tail="\n</details>\n\n",
+        left_out_note=note,
+    )
+
+
+def _where(finding: Finding) -> str:
+    return finding.path if finding.line is None else f"{finding.path}:{finding.line}"
 
 
 def _row_paths(group: ReasonGroup) -> str:

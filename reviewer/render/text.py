@@ -26,8 +26,18 @@ from reviewer.render.claims import consistent_summary
 from reviewer.render.coverage import Coverage, ReasonGroup, coverage_of, examples, listing
 from reviewer.render.markdown import below_threshold_text, location_label, location_qualifier
 from reviewer.render.tally import Tally, tally_of
-from reviewer.render.wording import plural, requests_phrase, timing_phrase
-from reviewer.values import DryRun, Finding, PathReason, Review, Severity, Side, Timing, Usage
+from reviewer.render.wording import filtered_text, plural, requests_phrase, timing_phrase
+from reviewer.values import (
+    DryRun,
+    FilteredFinding,
+    Finding,
+    PathReason,
+    Review,
+    Severity,
+    Side,
+    Timing,
+    Usage,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -76,6 +86,7 @@ def render_text(review: Review, diff: Diff, console: Console) -> None:
     if review.below_min_severity:
         _say(console, Text(below_threshold_text(review.below_min_severity), style="dim"))
         console.print()
+    _print_filtered(console, review.filtered)
     _print_paths(console, "Not reviewed", review.not_reviewed)
     _print_paths(console, "Skipped", review.skipped)
     _print_lines(
@@ -117,6 +128,14 @@ def render_dry_run_text(dry: DryRun, console: Console) -> None:
             Text(
                 f"{plural(dry.cached_hunks, 'hunk')} reviewed before: "
                 "served from the local cache, not sent.",
+                style="dim",
+            )
+        )
+    if dry.estimated_tool_turns or dry.estimated_verifications:
+        console.print(
+            Text(
+                f"The cost includes about {plural(dry.estimated_tool_turns, 'tool turn')} and "
+                f"{plural(dry.estimated_verifications, 'verification request')} (estimated).",
                 style="dim",
             )
         )
@@ -335,6 +354,21 @@ def _print_paths(console: Console, title: str, entries: Sequence[PathReason]) ->
     _say(console, Text(f"{title} ({files:,}):", style="bold"))
     for row in rows:
         _say(console, Text.assemble("  ", _row_paths(row), (f" — {printable(row.reason)}", "dim")))
+    console.print()
+
+
+def _print_filtered(console: Console, filtered: Sequence[FilteredFinding]) -> None:
+    """The verification pass's drops, one dim line each: listed, not shown as findings."""
+    from rich.text import Text
+
+    if not filtered:
+        return
+    _say(console, Text(f"{filtered_text(len(filtered))} — why:", style="dim bold"))
+    for item in filtered:
+        finding = item.finding
+        where = finding.path if finding.line is None else f"{finding.path}:{finding.line}"
+        line = f"{finding.severity.value} {where} {finding.title} — {item.reason}"
+        _print_lines(console, Text(printable(line), style="dim"), wrap=True)
     console.print()
 
 

@@ -12,11 +12,18 @@ def plural(count: int, noun: str, plural_noun: str | None = None) -> str:
 
 
 def requests_phrase(usage: Usage) -> str:
-    """``3 requests``, and the retries reviewer made itself when there were any."""
-    requests = plural(usage.requests, "request")
-    if not usage.retries:
-        return requests
-    return f"{requests} · {plural(usage.retries, 'retry', 'retries')}"
+    """``3 requests``, then the tool turns and the retries reviewer made itself, when any."""
+    parts = [plural(usage.requests, "request")]
+    if usage.tool_turns:
+        parts.append(plural(usage.tool_turns, "tool turn"))
+    if usage.retries:
+        parts.append(plural(usage.retries, "retry", "retries"))
+    return " · ".join(parts)
+
+
+def filtered_text(count: int) -> str:
+    """``3 findings filtered as unlikely``: the heading of the verification pass's list."""
+    return f"{plural(count, 'finding')} filtered as unlikely by a second look"
 
 
 def timing_phrase(timing: Timing) -> str:

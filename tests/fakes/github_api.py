@@ -43,6 +43,8 @@ where the behaviour was observed:
   per pull request (422 "User can only have one pending review per pull
   request"); pending reviews are listed only to their author.
 * **Delete a pending review**: 200 with the review; a submitted one is 422.
+* **Update a review** (``PUT …/reviews/{id}`` with ``body``): 200 with the
+  review; only its author may (403 otherwise), and the body is required.
 * **Rate limits** ("Rate limits for the REST API"): every answer carries
   ``x-ratelimit-limit/remaining/used/reset/resource``. A spent primary limit is
   403 ``API rate limit exceeded ...`` with ``x-ratelimit-remaining: 0`` until
@@ -53,6 +55,12 @@ where the behaviour was observed:
 * **Server errors** are injected (``ServerError``), optionally after the write
   was done ("the answer was lost"), which is what makes blind retries post twice.
   ``BeforeAnswer`` runs code (a push) just before a request is answered, for races.
+
+* **Conversations** (review comments and their threads, replies, reactions,
+  issue comments, permissions, and GraphQL at ``/graphql``, or ``/api/graphql``
+  beside ``/api/v3``): see ``tests/fakes/github_threads.py`` for the rules and
+  their documentation pages. Each inline comment of a submitted review opens a
+  thread.
 
 Every JSON object carries the ``url`` GitHub would send, under the prefix:
 PyGithub follows those URLs (and the ``Link`` header) keeping their path.
@@ -79,10 +87,20 @@ from typing import Any, Final, TypeAlias
 
 from reviewer.diff import Diff, FileDiff, FileStatus, Hunk, LineKind, parse_diff
 from reviewer.values import Side
+from tests.fakes.github_threads import (
+    REACTIONS,
+    Author,
+    Comment,
+    Conversations,
+)
 
 WRITE_TOKEN: Final = "ghs_fake_write_token"
 READ_ONLY_TOKEN: Final = "ghs_fake_read_only_token"
 MAINTAINER_TOKEN: Final = "ghp_fake_maintainer_token"
+# The Actions token with `pull-requests: write` but without `contents: write`: it may
+# reply in a thread but not resolve one (see the API notes on resolveReviewThread).
+NO_CONTENTS_TOKEN: Final = "ghs_fake_no_contents_token"
+AUTHOR_TOKEN: Final = "ghp_fake_author_token"  # the pull request's author, from a fork
 OUTSIDER_TOKEN: Final = "ghp_fake_outsider_token"
 BODY_LIMIT: Final = 65_536
 FILES_LIMIT: Final = 3_000
@@ -110,6 +128,12 @@ class Identity:
     user_type: str  # "Bot" or "User"
     can_write: bool
     association: str  # author_association on the repository
+    contents_write: bool = True  # may resolve review threads
+
+    def author(self) -> Author:
+        return Author(
+            self.login, self.user_type, self.association, self.can_write, self.contents_write
+        )
 
 
 DEFAULT_TOKENS: Final[Mapping[str, Identity]] = MappingProxyType(
@@ -118,6 +142,8 @@ DEFAULT_TOKENS: Final[Mapping[str, Identity]] = MappingProxyType(
         READ_ONLY_TOKEN: Identity("github-actions[bot]", "Bot", False, "NONE"),
         MAINTAINER_TOKEN: Identity("maintainer", "User", True, "MEMBER"),
         OUTSIDER_TOKEN: Identity("mallory", "User", True, "NONE"),
+        NO_CONTENTS_TOKEN: Identity("github-actions[bot]", "Bot", True, "NONE", False),
+        AUTHOR_TOKEN: Identity("octocat", "User", True, "CONTRIBUTOR", False),
     }
 )
 
@@ -387,6 +413,12 @@ class GitHubAPI:
         self._writes: dict[str, deque[float]] = {}
         self._server = _Server((host, 0), self._dispatch)
         self._host, self._port = self._server.socket.getsockname()[:2]
+        self.conversations = Conversations(
+            line_text=self._line_text,
+            head_sha=self.head_sha,
+            base_url=lambda: self.base_url,
+            full_name=full_name,
+        )
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.01},
@@ -406,10 +438,84 @@ class GitHubAPI:
         """What GITHUB_API_URL is set to."""
         return self.origin + self.prefix
 
+    @property
+    def graphql_path(self) -> str:
+        """``/graphql``; on GitHub Enterprise Server ``/api/graphql``, beside ``/api/v3``."""
+        return self.prefix.removesuffix("/v3") + "/graphql"
+
+    @property
+    def graphql_url(self) -> str:
+        """What GITHUB_GRAPHQL_URL is set to."""
+        return self.origin + self.graphql_path
+
+    def threads(self, number: int) -> tuple[ThreadRecord, ...]:
+        """The pull request's review threads, oldest first, with their comments."""
+        with self._lock:
+            conversations = self.conversations
+            return tuple(
+                ThreadRecord(
+                    thread.thread_id,
+                    tuple(_comment_record(conversations.comments[i]) for i in thread.comment_ids),
+                    thread.resolved_by,
+                    conversations.is_outdated(thread),
+                )
+                for thread in conversations.threads.values()
+                if thread.number == number
+            )
+
+    def issue_comments(self, number: int) -> tuple[IssueCommentRecord, ...]:
+        with self._lock:
+            return tuple(
+                IssueCommentRecord(c.comment_id, c.author.login, c.body)
+                for c in self.conversations.issue_comments.values()
+                if c.number == number
+            )
+
+    def review_comment_payload(self, comment_id: int, action: str = "created") -> dict[str, Any]:
+        """The ``pull_request_review_comment`` webhook payload for a comment."""
+        with self._lock:
+            comment = self.conversations.comments[comment_id]
+            pull = self._pull_json(self._pulls[comment.number])
+            data = self.conversations.comment_json(comment, self._author_json)
+        return {
+            "action": action,
+            "comment": data,
+            "pull_request": pull,
+            "repository": self._repo_json(self.full_name),
+            "sender": data["user"],
+        }
+
+    def issue_comment_payload(self, comment_id: int, action: str = "created") -> dict[str, Any]:
+        """The ``issue_comment`` webhook payload for a comment on a pull request."""
+        with self._lock:
+            comment = self.conversations.issue_comments[comment_id]
+            pull = self._pull_json(self._pulls[comment.number])
+            data = self.conversations.issue_comment_json(comment, self._author_json)
+        issue = {
+            "url": f"{self.base_url}/repos/{self.full_name}/issues/{comment.number}",
+            "number": comment.number,
+            "title": pull["title"],
+            "user": pull["user"],
+            "state": "open",
+            "body": pull["body"],
+            "pull_request": {"url": pull["url"], "html_url": pull["html_url"]},
+        }
+        return {
+            "action": action,
+            "comment": data,
+            "issue": issue,
+            "repository": self._repo_json(self.full_name),
+            "sender": data["user"],
+        }
+
     def add_pull(self, spec: PullSpec) -> None:
         with self._lock:
             self._pulls[spec.number] = spec
             self._reviews.setdefault(spec.number, [])
+
+    def remove_pull(self, number: int) -> None:
+        with self._lock:
+            del self._pulls[number]
 
     def update_pull(self, number: int, **changes: Any) -> None:
         with self._lock:
@@ -472,10 +578,13 @@ class GitHubAPI:
     def _dispatch(self, exchange: _Exchange) -> None:
         arrived = self._clock()
         path = exchange.path
-        if not path.startswith(self.prefix + "/"):
+        if path == self.graphql_path:
+            route = "graphql"
+        elif path.startswith(self.prefix + "/"):
+            route = path[len(self.prefix) :]
+        else:
             exchange.send(404, {"message": "Not Found", "documentation_url": DOCS}, {})
             return
-        route = path[len(self.prefix) :]
         token = exchange.token()
         identity = self._tokens.get(token) if token else None
         body = _json_or_none(exchange.raw_body)
@@ -602,6 +711,15 @@ class GitHubAPI:
     def _route(
         self, exchange: _Exchange, route: str, identity: Identity, body: Any
     ) -> tuple[int, Any, dict[str, str]]:
+        if route == "graphql":
+            if exchange.method != "POST" or not isinstance(body, dict):
+                raise _Reject(400, "Problems parsing JSON")
+            variables = body.get("variables") or {}
+            numbers = set(self._pulls)
+            answer = self.conversations.graphql(
+                str(body.get("query") or ""), variables, identity.author(), numbers
+            )
+            return 200, answer, {}
         match = re.fullmatch(r"/repos/([^/]+/[^/]+)(/.*)?", route)
         if match is None or match.group(1) != self.full_name:
             raise _Reject(404, "Not Found")
@@ -611,6 +729,9 @@ class GitHubAPI:
             raise _Reject(403, "Resource not accessible by integration")
         if rest == "" and method == "GET":
             return 200, self._repo_json(self.full_name), {}
+        conversation = self._conversation_route(exchange, rest, identity, body)
+        if conversation is not None:
+            return conversation
         compare = re.fullmatch(r"/compare/(.+)\.\.\.(.+)", rest)
         if compare and method == "GET":
             return 200, self._compare_json(compare.group(1), compare.group(2)), {}
@@ -645,10 +766,45 @@ class GitHubAPI:
             )
         if rest == "/reviews" and method == "POST":
             return 200, self._review_json(self._create_review(pull, identity, body)), {}
+        if rest == "/comments" and method == "GET":
+            listed = [
+                self.conversations.comment_json(c, self._author_json)
+                for c in self.conversations.comments.values()
+                if c.number == pull.number
+            ]
+            return self._page(
+                exchange, f"/repos/{self.full_name}/pulls/{pull.number}/comments", listed
+            )
+        reply_match = re.fullmatch(r"/comments/(\d+)/replies", rest)
+        if reply_match and method == "POST":
+            text = body.get("body") if isinstance(body, dict) else None
+            if not isinstance(text, str) or not text:
+                raise _unprocessable("Body can't be blank")
+            if len(text) > BODY_LIMIT:
+                raise _Reject(422, "Validation Failed", [_too_long("PullRequestReviewComment")])
+            try:
+                reply = self.conversations.reply(
+                    pull.number, int(reply_match.group(1)), identity.author(), text
+                )
+            except LookupError:
+                raise _Reject(404, "Not Found") from None
+            except ValueError as exc:
+                raise _unprocessable(str(exc)) from None
+            return 201, self.conversations.comment_json(reply, self._author_json), {}
         review_match = re.fullmatch(r"/reviews/(\d+)", rest)
         if review_match:
             review = self._find_review(pull, int(review_match.group(1)), identity)
             if method == "GET":
+                return 200, self._review_json(review), {}
+            if method == "PUT":
+                text = body.get("body") if isinstance(body, dict) else None
+                if not isinstance(text, str) or not text:
+                    raise _unprocessable("Body can't be blank")
+                if len(text) > BODY_LIMIT:
+                    raise _Reject(422, "Validation Failed", [_too_long("PullRequestReview")])
+                if review.identity.login != identity.login:
+                    raise _Reject(403, "You can only update your own reviews.")
+                review.body = text
                 return 200, self._review_json(review), {}
             if method == "DELETE":
                 if review.state != "PENDING":
@@ -729,6 +885,19 @@ class GitHubAPI:
             comments=comments,
         )
         self._reviews[pull.number].append(review)
+        if review.state != "PENDING":
+            for comment in comments:
+                self.conversations.add_review_comment(
+                    pull.number,
+                    identity.author(),
+                    path=comment.path,
+                    line=comment.line,
+                    side=comment.side,
+                    start_line=comment.start_line,
+                    body=comment.body,
+                    commit_id=commit_id,
+                    review_id=review.review_id,
+                )
         return review
 
     def _find_review(self, pull: PullSpec, review_id: int, identity: Identity) -> _Review:
@@ -860,6 +1029,9 @@ class GitHubAPI:
             "html_url": html,
             "diff_url": f"{html}.diff",
             "patch_url": f"{html}.patch",
+            "issue_url": f"{self.base_url}/repos/{self.full_name}/issues/{pull.number}",
+            "comments_url": f"{self.base_url}/repos/{self.full_name}/issues/{pull.number}/comments",
+            "review_comments_url": f"{url}/comments",
             "number": pull.number,
             "state": "open",
             "locked": False,
@@ -908,6 +1080,94 @@ class GitHubAPI:
         if file.old_path is not None:
             data["previous_filename"] = file.old_path
         return data
+
+    def _author_json(self, author: Author) -> dict[str, Any]:
+        return self._user_json(author.login, author.user_type)
+
+    def _line_text(self, commit: str, path: str, line: int) -> str | None:
+        shown = self._git.run("show", f"{commit}:{path}", ok=(0, 128))
+        if shown.returncode != 0:
+            return None
+        lines = shown.stdout.split("\n")
+        return lines[line - 1] if 0 < line <= len(lines) else None
+
+    def _conversation_route(
+        self, exchange: _Exchange, rest: str, identity: Identity, body: Any
+    ) -> tuple[int, Any, dict[str, str]] | None:
+        """Reactions, permissions and issue comments; None for other routes."""
+        method = exchange.method
+        reactions = re.fullmatch(r"/pulls/comments/(\d+)/reactions", rest)
+        if reactions:
+            return self._reactions(exchange, int(reactions.group(1)), identity, body)
+        permission = re.fullmatch(r"/collaborators/([^/]+)/permission", rest)
+        if permission and method == "GET":
+            return 200, self._permission_json(permission.group(1)), {}
+        issue = re.fullmatch(r"/issues/(\d+)/comments", rest)
+        if issue is None:
+            return None
+        number = int(issue.group(1))
+        if number not in self._pulls:
+            raise _Reject(404, "Not Found")
+        if method == "POST":
+            text = body.get("body") if isinstance(body, dict) else None
+            if not isinstance(text, str) or not text:
+                raise _unprocessable("Body can't be blank")
+            if len(text) > BODY_LIMIT:
+                raise _Reject(422, "Validation Failed", [_too_long("IssueComment")])
+            created = self.conversations.add_issue_comment(number, identity.author(), text)
+            return 201, self.conversations.issue_comment_json(created, self._author_json), {}
+        listed = [
+            self.conversations.issue_comment_json(c, self._author_json)
+            for c in self.conversations.issue_comments.values()
+            if c.number == number
+        ]
+        return self._page(exchange, f"/repos/{self.full_name}/issues/{number}/comments", listed)
+
+    def _reactions(
+        self, exchange: _Exchange, comment_id: int, identity: Identity, body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        comment = self.conversations.comments.get(comment_id)
+        if comment is None:
+            raise _Reject(404, "Not Found")
+        if exchange.method == "POST":
+            content = body.get("content") if isinstance(body, dict) else None
+            if content not in REACTIONS:
+                raise _unprocessable(f"content {content!r} is not a valid reaction")
+            created, index = self.conversations.react(comment_id, identity.author(), content)
+            return (201 if created else 200), self._reaction_json(comment, index), {}
+        listed = [self._reaction_json(comment, i) for i in range(len(comment.reactions))]
+        path = f"/repos/{self.full_name}/pulls/comments/{comment_id}/reactions"
+        return self._page(exchange, path, listed)
+
+    def _reaction_json(self, comment: Comment, index: int) -> dict[str, Any]:
+        """reaction"""
+        content, login = comment.reactions[index]
+        user_type = next((i.user_type for i in self._tokens.values() if i.login == login), "User")
+        return {
+            "id": comment.comment_id * 100 + index,
+            "node_id": f"REA_{comment.comment_id}_{index}",
+            "user": self._user_json(login, user_type),
+            "content": content,
+            "created_at": "2026-01-01T00:00:00Z",
+        }
+
+    def _permission_json(self, login: str) -> dict[str, Any]:
+        """repository-collaborator-permission"""
+        known = [i for i in self._tokens.values() if i.login == login]
+        if not known:
+            raise _Reject(404, "Not Found")
+        identity = known[0]
+        if identity.association == "OWNER":
+            permission = "admin"
+        elif identity.association in ("MEMBER", "COLLABORATOR") and identity.can_write:
+            permission = "write"
+        else:
+            permission = "read"
+        return {
+            "permission": permission,
+            "role_name": permission,
+            "user": self._user_json(identity.login, identity.user_type),
+        }
 
     def _review_json(self, review: _Review) -> dict[str, Any]:
         """pull-request-review"""
@@ -1083,6 +1343,48 @@ class _Exchange:
             handler.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):
             handler.close_connection = True
+
+
+@dataclass(frozen=True)
+class ThreadCommentRecord:
+    comment_id: int
+    login: str
+    body: str
+    in_reply_to: int | None
+    reactions: tuple[tuple[str, str], ...]  # (content, login)
+
+
+@dataclass(frozen=True)
+class ThreadRecord:
+    thread_id: str
+    comments: tuple[ThreadCommentRecord, ...]
+    resolved_by: str | None
+    outdated: bool
+
+    @property
+    def root(self) -> ThreadCommentRecord:
+        return self.comments[0]
+
+    @property
+    def replies(self) -> tuple[ThreadCommentRecord, ...]:
+        return self.comments[1:]
+
+
+@dataclass(frozen=True)
+class IssueCommentRecord:
+    comment_id: int
+    login: str
+    body: str
+
+
+def _comment_record(comment: Comment) -> ThreadCommentRecord:
+    return ThreadCommentRecord(
+        comment.comment_id,
+        comment.author.login,
+        comment.body,
+        comment.in_reply_to,
+        tuple(comment.reactions),
+    )
 
 
 def iter_comments(reviews: Sequence[ReviewRecord]) -> Iterator[CommentRecord]:

@@ -56,6 +56,17 @@ What it models, and how:
   answer: any JSON value (sent as the text block, ``stop_reason: end_turn``) or
   a ``RawReply`` (text, stop reason, output tokens). A JSON answer longer than
   ``max_tokens`` is cut and stops with ``max_tokens``, as the model would.
+* **Tool use.** A responder may answer with a ``ToolUseReply``: ``tool_use``
+  content blocks (``{id, name, input}``), ``stop_reason: tool_use``, and when
+  streamed each input arrives as ``input_json_delta.partial_json`` pieces
+  (docs.claude.com/en/docs/build-with-claude/streaming, "Input JSON delta").
+  Such a reply to a request without ``tools``, or with ``tool_choice: none``, is
+  a responder error. A request whose previous assistant turn asked for tools must
+  start its next user message with one ``tool_result`` per ``tool_use`` id,
+  before any text; otherwise it is a 400, as on the API
+  (docs.claude.com/en/docs/agents-and-tools/tool-use/implement-tool-use,
+  "Handling results from client tools"). ``MessagesRequest.tool_results`` gives
+  responders what came back.
 * **Faults** (``inject``): ``StatusFault``, ``CutStream``, ``StreamError``,
   ``Delay``, ``ResetConnection``; queued, each consumed by the next
   ``POST /v1/messages`` that passed authentication and validation, in order, so
@@ -227,6 +238,35 @@ class MessagesRequest:
         """Every user turn's text, in order: where the diff to review is."""
         return "\n".join(turn.text for turn in self.turns if turn.role == "user")
 
+    @property
+    def tool_turns(self) -> int:
+        """How many assistant turns of the conversation so far asked for tools."""
+        return sum(
+            1
+            for message in self.body["messages"]
+            if message["role"] == "assistant" and _tool_use_ids(message["content"])
+        )
+
+    @property
+    def tool_results(self) -> tuple[ToolResultSeen, ...]:
+        """The ``tool_result`` blocks of the newest user message, in order."""
+        blocks = _content_blocks(self.body["messages"][-1]["content"])
+        return tuple(
+            ToolResultSeen(
+                str(block["tool_use_id"]),
+                _text_of(block.get("content")),
+                block.get("is_error") is True,
+            )
+            for block in blocks
+            if isinstance(block, dict) and block.get("type") == "tool_result"
+        )
+
+    @property
+    def offers_tools(self) -> bool:
+        """Tools are defined and ``tool_choice`` does not rule them out."""
+        choice = self.body.get("tool_choice") or {}
+        return bool(self.body.get("tools")) and choice.get("type") != "none"
+
 
 @dataclass(frozen=True)
 class RawReply:
@@ -238,7 +278,33 @@ class RawReply:
     stop_sequence: str | None = None
 
 
-Reply: TypeAlias = "RawReply | JSONValue"
+@dataclass(frozen=True)
+class ToolCallSpec:
+    """One tool call a scripted model makes: its ``tool_use`` block's name and input."""
+
+    name: str
+    input: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class ToolUseReply:
+    """A turn that asks for tools: optional text, then one ``tool_use`` block per call."""
+
+    calls: tuple[ToolCallSpec, ...]
+    text: str = ""
+    output_tokens: int | None = None
+
+
+@dataclass(frozen=True)
+class ToolResultSeen:
+    """A ``tool_result`` block of the request's newest user message."""
+
+    tool_use_id: str
+    content: str  # the text, its blocks joined
+    is_error: bool
+
+
+Reply: TypeAlias = "RawReply | ToolUseReply | JSONValue"
 Responder: TypeAlias = Callable[[MessagesRequest], Reply]
 
 
@@ -610,6 +676,38 @@ def _validate_messages(messages: object) -> None:
             raise InvalidRequest(f"messages.{index}.role: Input should be 'user' or 'assistant'")
         if not isinstance(message.get("content"), str | list):
             raise InvalidRequest(f"messages.{index}.content: Field required")
+        if index and messages[index - 1]["role"] == "assistant":
+            _require_tool_results(index, _tool_use_ids(messages[index - 1]["content"]), message)
+
+
+def _tool_use_ids(content: object) -> list[str]:
+    return [
+        str(block.get("id"))
+        for block in _content_blocks(content)
+        if isinstance(block, dict) and block.get("type") == "tool_use"
+    ]
+
+
+def _require_tool_results(index: int, wanted: list[str], message: Mapping[str, Any]) -> None:
+    """The message after a tool_use turn starts with a tool_result for each id (the API's
+    wording, implement-tool-use docs)."""
+    if not wanted:
+        return
+    blocks = _content_blocks(message["content"])
+    leading: list[str] = []
+    for block in blocks:
+        if not isinstance(block, dict) or block.get("type") != "tool_result":
+            break
+        leading.append(str(block.get("tool_use_id")))
+    later = [
+        b for b in blocks[len(leading) :] if isinstance(b, dict) and b.get("type") == "tool_result"
+    ]
+    if message["role"] != "user" or sorted(leading) != sorted(wanted) or later:
+        raise InvalidRequest(
+            f"messages.{index}: `tool_use` ids were found without `tool_result` blocks "
+            f"immediately after: {', '.join(wanted)}. Each `tool_use` block must have a "
+            "corresponding `tool_result` block in the next message, before any other content."
+        )
 
 
 def _output_schema(body: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -784,10 +882,23 @@ class _Answer:
     stop_reason: StopReason
     stop_sequence: str | None
     output_tokens: int
+    tool_uses: tuple[dict[str, Any], ...] = ()  # {"type": "tool_use", "id", "name", "input"}
+
+    def content(self) -> list[dict[str, Any]]:
+        """The message's content blocks (anthropic/types/text_block.py, tool_use_block.py)."""
+        text = [{"type": "text", "text": self.text}] if self.text or not self.tool_uses else []
+        return [*text, *self.tool_uses]
 
 
 def answer_for(reply: Reply, max_tokens: int) -> _Answer:
     """Turn a responder's reply into what is sent, cutting a JSON answer at max_tokens."""
+    if isinstance(reply, ToolUseReply):
+        uses = tuple(
+            {"type": "tool_use", "id": new_id("toolu_"), "name": c.name, "input": dict(c.input)}
+            for c in reply.calls
+        )
+        spent = reply.output_tokens or max(1, estimate_tokens(reply.text + canonical_json(uses)))
+        return _Answer(reply.text, "tool_use", None, spent, uses)
     if isinstance(reply, RawReply):
         tokens = reply.output_tokens
         if tokens is None:
@@ -832,7 +943,7 @@ def message_json(
         "type": "message",
         "role": "assistant",
         "model": model,
-        "content": [{"type": "text", "text": answer.text}],
+        "content": answer.content(),
         "stop_reason": answer.stop_reason,
         "stop_sequence": answer.stop_sequence,
         "usage": _usage(accounting, answer.output_tokens),
@@ -869,13 +980,6 @@ def stream_events(
         "stop_sequence": None,
         "usage": _usage(accounting, 1),
     }
-    deltas: list[SSEEvent] = [
-        (
-            "content_block_delta",
-            {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": p}},
-        )
-        for p in _pieces(answer.text, chunk_chars)
-    ]
     final_usage = _usage(accounting, answer.output_tokens)
     del final_usage["cache_creation"], final_usage["service_tier"]
     delta: dict[str, Any] = {
@@ -885,22 +989,46 @@ def stream_events(
     details = _stop_details(answer.stop_reason)
     if details is not None:
         delta["stop_details"] = details
+    blocks = _block_events(answer, chunk_chars)
     return [
         ("message_start", {"type": "message_start", "message": start}),
-        (
-            "content_block_start",
-            {
-                "type": "content_block_start",
-                "index": 0,
-                "content_block": {"type": "text", "text": ""},
-            },
-        ),
+        blocks[0],
         ("ping", {"type": "ping"}),
-        *deltas,
-        ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+        *blocks[1:],
         ("message_delta", {"type": "message_delta", "delta": delta, "usage": final_usage}),
         ("message_stop", {"type": "message_stop"}),
     ]
+
+
+def _block_events(answer: _Answer, chunk_chars: int) -> list[SSEEvent]:
+    """start, deltas, stop for each content block: text as ``text_delta`` pieces, a tool's
+    input as ``input_json_delta`` pieces of its JSON (the streaming docs' shapes)."""
+    events: list[SSEEvent] = []
+    for index, block in enumerate(answer.content()):
+        if block["type"] == "text":
+            opened: dict[str, Any] = {"type": "text", "text": ""}
+            deltas = [
+                {"type": "text_delta", "text": p} for p in _pieces(block["text"], chunk_chars)
+            ]
+        else:
+            opened = {**block, "input": {}}
+            json_text = json.dumps(block["input"], ensure_ascii=False)
+            deltas = [
+                {"type": "input_json_delta", "partial_json": p}
+                for p in _pieces(json_text, chunk_chars)
+            ]
+        events.append(
+            (
+                "content_block_start",
+                {"type": "content_block_start", "index": index, "content_block": opened},
+            )
+        )
+        events += [
+            ("content_block_delta", {"type": "content_block_delta", "index": index, "delta": d})
+            for d in deltas
+        ]
+        events.append(("content_block_stop", {"type": "content_block_stop", "index": index}))
+    return events
 
 
 def _pieces(text: str, size: int) -> Iterator[str]:
@@ -1502,6 +1630,8 @@ class MessagesAPI:
     def _call_responder(self, request: MessagesRequest) -> _Answer | None:
         try:
             reply = self._responder(request)
+            if isinstance(reply, ToolUseReply) and not request.offers_tools:
+                raise AssertionError("a tool_use reply to a request that offers no tools")
         except Exception as error:  # noqa: BLE001 - surfaced as a 500 and re-raised on close
             with self._lock:
                 self._responder_errors.append(error)
