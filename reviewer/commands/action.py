@@ -45,8 +45,10 @@ from reviewer.commands.common import (
     Override,
     batch_state_dir,
     client_factory,
+    find_repo_root,
     resolve_config,
     say,
+    warn,
 )
 from reviewer.config import Config
 from reviewer.diff import Diff
@@ -76,6 +78,7 @@ from reviewer.github.output import (
 )
 from reviewer.github.threads import reply_marker
 from reviewer.render.markdown import render_markdown
+from reviewer.repository.tree import GitTree, fetch_commit, tree_for
 from reviewer.values import Review
 from reviewer.verdict import exit_code
 
@@ -208,6 +211,7 @@ class ReviewRun:
             client_factory=client_factory(self.config, self.api_key),
             pr=engine.PullRequestText(title=info.title, description=info.body),
             mode=self._mode(info, scope.diff),
+            tree=self._tree(info.head_sha),
         )
         review = dataclasses.replace(review, skipped=review.skipped + fetched.skipped)
         if review.service_failure is not None:
@@ -251,6 +255,27 @@ class ReviewRun:
             message += f" {_count(closed.fixed, 'thread')} answered as fixed."
         notice(message, sys.stdout)
         self._finish(_summary(draft, message), findings=0, url="")
+
+    def _tree(self, head_sha: str) -> GitTree | None:
+        """The pull request's head commit for the repository tools, read through git.
+
+        The workspace's checkout (the base branch under ``pull_request_target``) fetches
+        the head by its id; it is never checked out and nothing of it is run. Without a
+        checkout the review runs without the tools; when the fetch fails, it says so.
+        """
+        if self.config.context != "tools":
+            return None
+        workspace = self.environment.workspace
+        repo = find_repo_root(workspace) if workspace is not None else None
+        if repo is None:
+            return None  # no checkout: no tree to read, as `context: tools` allows
+        if fetch_commit(repo, head_sha):
+            return tree_for(repo, source="commit", rev=head_sha)
+        warn(
+            f"the repository tools are off for this run: commit {head_sha[:7]} could not be "
+            f"fetched into {repo} (the checkout's origin must be this repository)"
+        )
+        return None
 
     def _mode(self, info: PullRequestInfo, diff: Diff) -> engine.Mode:
         """Stream the requests, or send them as one batch with the ``batch`` input."""

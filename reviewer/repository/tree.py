@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import re
 import subprocess
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -302,6 +303,26 @@ def _git_lines(repo: Path, *args: str) -> Iterator[bytes]:
     if process.returncode not in (0, 1):  # only reached when git ran to its end
         message = stderr.decode("utf-8", "replace").strip().splitlines()
         raise GitError(f"git {args[0]} failed: {message[-1] if message else 'no message'}")
+
+
+def fetch_commit(repo: Path, sha: str) -> bool:
+    """Make commit ``sha`` readable in ``repo``: fetched from ``origin`` by its id when the
+    checkout lacks it (a pull request's head, under ``pull_request_target``). Nothing is
+    checked out and nothing of it runs: git stores the objects, the tools read them."""
+    if not re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", sha):
+        return False
+    try:
+        _git(repo, "cat-file", "-e", f"{sha}^{{commit}}")
+        return True
+    except GitError:
+        pass
+    try:
+        _git(repo, "fetch", "--quiet", "--no-tags", "--no-recurse-submodules", "--depth=1",
+             "origin", sha)  # fmt: skip
+        _git(repo, "cat-file", "-e", f"{sha}^{{commit}}")
+    except GitError:
+        return False
+    return True
 
 
 def tree_for(repo: Path | None, *, source: TreeKind, rev: str = "HEAD") -> GitTree | None:
