@@ -250,6 +250,12 @@ def _add_eval(commands: Commands) -> None:
     evaluate.add_argument(
         "--min-precision", metavar="X", help="exit 1 when a configuration's precision < X"
     )
+    evaluate.add_argument(
+        "--judge",
+        metavar="MODEL",
+        help="also ask MODEL whether each location match describes the labelled defect, "
+        "and report the judged figures beside the location-only ones",
+    )
     _runs(evaluate, "eval")
 
 

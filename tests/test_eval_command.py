@@ -16,7 +16,13 @@ from typing import Any
 import pytest
 
 from reviewer.cli import main
-from tests.fakes.messages_api import FAKE_API_KEY, MessagesAPI, markers_responder
+from tests.fakes.messages_api import (
+    FAKE_API_KEY,
+    MessagesAPI,
+    MessagesRequest,
+    Reply,
+    markers_responder,
+)
 from tests.fakes.request_format import added_lines_in_request
 
 
@@ -150,3 +156,32 @@ def test_a_bad_label_names_the_case_file_and_line(
     err = capsys.readouterr().err
     assert "b/expected.yml:3: lines:" in err  # the entry's line, and the key
     assert "Traceback" not in err
+
+
+def test_a_judge_model_can_reject_a_location_match_and_the_judged_figures_follow(
+    monkeypatch: pytest.MonkeyPatch, corpus: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    markers = markers_responder(extract=added_lines_in_request)
+    judged: list[str] = []
+
+    def model(request: MessagesRequest) -> Reply:
+        schema = request.output_schema or {}
+        if "describes" in schema.get("properties", {}):  # a judge's question
+            judged.append(request.model)
+            describes = "password" not in request.user_text  # b's match is rejected
+            return {"describes": describes, "reason": "compared with the label"}
+        return markers(request)
+
+    with MessagesAPI(model) as server:
+        monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_API_KEY)
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.base_url)
+        code, report = run_eval(capsys, str(corpus), "--judge", "claude-haiku-5-5")
+    assert code == 0
+    assert judged == ["claude-haiku-5-5", "claude-haiku-5-5"]  # one question per match
+    (config,) = report["configurations"]
+    assert config["totals"]["matched"] == 2  # location only, as before
+    assert config["judged"]["matched"] == 1
+    assert config["judged"]["precision"] == pytest.approx(1 / 4, abs=1e-4)
+    assert config["judged"]["recall"] == pytest.approx(1 / 3, abs=1e-4)
+    assert config["judged"]["f1"] == pytest.approx(2 * 1 / (4 + 3), abs=1e-4)
+    assert config["judge_usage"]["requests"] == 2

@@ -12,12 +12,20 @@ import sys
 from pathlib import Path
 
 from reviewer import engine
-from reviewer.commands.common import Override, client_factory, resolve_config, say, write_text
+from reviewer.commands.common import (
+    Override,
+    client_factory,
+    make_model_client,
+    resolve_config,
+    say,
+    write_text,
+)
 from reviewer.config import Config
 from reviewer.errors import EXIT_OK
 from reviewer.evaluation import report
 from reviewer.evaluation.corpus import Case, load_corpus
 from reviewer.evaluation.gate import Gate, check_gate, exit_code, parse_threshold
+from reviewer.evaluation.model_judge import ModelJudge
 from reviewer.evaluation.results import CaseResult
 from reviewer.evaluation.runner import NamedConfig, Progress, config_names, estimate, evaluate
 from reviewer.values import DryRun, Review
@@ -40,7 +48,14 @@ def run(args: argparse.Namespace) -> int:
             report.render_dry_run_json(planned) if as_json else report.render_dry_run_text(planned),
         )
         return EXIT_OK
-    scored = evaluate(corpus, configs, _review_case, progress=_progress(len(corpus.cases)))
+    judge = _judge(args.judge, configs[0].config) if args.judge else None
+    try:
+        scored = evaluate(
+            corpus, configs, _review_case, judge=judge, progress=_progress(len(corpus.cases))
+        )
+    finally:
+        if judge is not None:
+            judge.close()
     result = check_gate(scored, gate)
     write_text(args.output, report.render_json(scored) if as_json else report.render_text(scored))
     for failure in result.failures:
@@ -57,6 +72,12 @@ def _configs(paths: list[Path], model: str | None) -> list[NamedConfig]:
         NamedConfig(name, resolve_config(path, None, overrides))
         for name, path in zip(config_names(paths), paths, strict=True)
     ]
+
+
+def _judge(model: str, config: Config) -> ModelJudge:
+    """The judge model, on the first configuration's provider and credentials."""
+    checked = resolve_config(None, None, [Override("model", model, "--judge")])
+    return ModelJudge(make_model_client(config), checked.model)
 
 
 def _review_case(case: Case, config: Config) -> Review:
