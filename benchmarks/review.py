@@ -343,7 +343,9 @@ def _run_cli(
     config = work / "reviewer.yml"
     config.write_text(
         f"request_token_budget: {settings.request_token_budget}\n"
-        f"concurrency: {settings.concurrency}\nmax_requests: 1000\n",
+        f"concurrency: {settings.concurrency}\nmax_requests: 1000\n"
+        # What is measured is the review requests: their fan-out and their shared prefix.
+        "verify: off\ncontext: off\n",
         encoding="utf-8",
     )
     report = work / "report.json"
@@ -545,6 +547,7 @@ def _rereview(
         request_token_budget=settings.request_token_budget,
         concurrency=settings.concurrency,
         max_requests=1000,
+        verify=False,  # the review requests are what is measured
     )
     pr = engine.PullRequestText(title=f"Update to {settings.release.label}")
     latency = LatencyProfile(settings.latency_ms, settings.jitter_ms, seed=11)

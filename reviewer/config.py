@@ -60,7 +60,7 @@ class Config:
     context: ContextMode = "tools"  # repository tools, when the command has a tree to offer
     max_tool_turns: int = 6  # per review request; then the model answers without tools
     max_tool_result_tokens: int = 20_000  # tool results per review request
-    verify: bool = False  # a second, cheaper look at each finding; dropped ones are listed
+    verify: bool = True  # a second, cheaper look at each finding; dropped ones are listed
     verify_model: str = "claude-haiku-5-5"
     verify_min_severity: Severity = Severity.MINOR  # findings below are not verified
     source: str = "defaults"  # where the values came from, for messages

@@ -45,6 +45,8 @@ from tests.fakes.messages_api import (
     Reply,
     StatusFault,
     markers_responder,
+    review_requests,
+    verification_requests,
 )
 from tests.fakes.request_format import added_lines_in_request
 
@@ -58,8 +60,10 @@ PASSWORD = (
 TODO_20 = (
     "**🟡 minor** · maintainability — **Unresolved TODO**\n\nLine 20 of app.py contains `TODO`."
 )
+# The request count is the review's plus the verification pass's (one per finding), or 1 alone
+# when nothing is verified (a batch, or findings from the cache); the tests say which.
 FOOTER = re.compile(
-    r"---\n<sub>Model `claude-sonnet-5-5` · 1 request · tokens: [\d,]+ in / [\d,]+ out / "
+    r"---\n<sub>Model `claude-sonnet-5-5` · (?:1 request|\d+ requests) · tokens: [\d,]+ in / [\d,]+ out / "
     r"[\d,]+ cache write / [\d,]+ cache read · cache hits \d+% of prompt · cost \$\d+\.\d{4}"
     r"(?: · local [\d.]+ s)?(?: · model [\d.]+ s wall \(requests add up to [\d.]+ s\))?</sub>\n"
 )
@@ -159,9 +163,10 @@ class Harness:
         return self.github.reviews(7)
 
     def model_prompts(self) -> list[str]:
+        """The review requests' prompts (the verification pass's are left out), in order."""
         return [
             r.body["messages"][0]["content"][0]["text"]
-            for r in self.model.requests
+            for r in review_requests(self.model.requests)
             if r.path == "/v1/messages"
         ]
 
@@ -229,6 +234,7 @@ def _first_review(harness: Harness, head: str) -> str:
     state = parse_state(review.body)
     assert state is not None
     assert (state.head_sha, state.complete, len(state.fingerprints)) == (head, True, 3)
+    assert " · 4 requests · " in review.body  # the review and a verification per finding
     assert FOOTER.sub("FOOTER\n", review.body) == (
         "## Code review\n\nFound 3 issue(s).\n\n**3 findings** in 1 file\n\n"
         "| Severity | Count |\n| --- | ---: |\n| 🔴 critical | 1 |\n| 🟠 major | 1 |\n"
@@ -244,6 +250,7 @@ def _first_review(harness: Harness, head: str) -> str:
     assert "eval() runs arbitrary code" in run.summary  # the summary writes every finding out
     assert f"posted review {url}: 3 inline comments" in run.stderr
     assert len(harness.model_prompts()) == 1
+    assert len(verification_requests(harness.model.requests)) == 3  # one per finding
     return url
 
 
@@ -258,7 +265,7 @@ def _rerun_posts_nothing(harness: Harness, first_url: str) -> None:
     again = harness.run(action="synchronize")
     assert again.code == 0
     assert harness.reviews() == before
-    assert len(harness.model_prompts()) == 1  # the model was not asked again
+    assert len(harness.model.requests) == 1 + 3  # the model was not asked again
     head = before[0].commit_id
     assert again.stdout == f"::notice::Commit {head[:7]} was already reviewed: {first_url}\n"
     assert again.outputs == {"findings": "0", "review_url": first_url}
@@ -519,6 +526,7 @@ def test_batch_input_posts_the_review_streaming_posts(harness: Harness) -> None:
     assert comments(batch_review) == comments(stream_review)
     assert len(comments(batch_review)) == 3
     assert _without_run_details(batch_review.body) == _without_run_details(stream_review.body)
+    assert " · 1 request · " in batch_review.body  # a batch is not verified
     assert "in_progress, 0/1 done" in batched.stderr
     assert "ended, 1/1 done" in batched.stderr
     # At half price: the batch review's footer costs less than the streamed one's.

@@ -39,6 +39,8 @@ from tests.fakes.messages_api import (
     MessagesAPI,
     StatusFault,
     markers_responder,
+    review_requests,
+    verification_requests,
 )
 from tests.fakes.request_format import added_lines_in_request
 
@@ -98,10 +100,14 @@ def review(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[st
 
 
 def sent(api: MessagesAPI) -> list[str]:
-    """The user turn of every message request the server answered, in order."""
+    """The user turn of every review request the server answered, in order.
+
+    The verification pass's requests are left out: they check findings after the
+    review and are never served from the review cache (see ``verification_requests``).
+    """
     return [
         r.body["messages"][0]["content"][0]["text"]
-        for r in api.requests
+        for r in review_requests(api.requests)
         if r.path == "/v1/messages" and r.status == 200
     ]
 
@@ -422,7 +428,9 @@ def test_a_rerun_sends_nothing_and_reports_the_same_findings(
         ("app.py", 11, "Unresolved TODO"),
         ("app.py", 42, "eval() runs arbitrary code"),
     ]
-    assert (first["usage"]["cached_hunks"], first["usage"]["requests"]) == (0, 1)
+    # one review request and a verification request per finding; the rerun verifies nothing
+    assert len(verification_requests(api.requests)) == 2
+    assert (first["usage"]["cached_hunks"], first["usage"]["requests"]) == (0, 1 + 2)
     assert (again["usage"]["cached_hunks"], again["usage"]["requests"]) == (2, 0)
     assert again["summary"] == first["summary"]
 
@@ -506,7 +514,7 @@ def test_a_hunk_split_across_requests_is_stored_once_every_piece_was_answered(
     config = str(write(tmp_path, "reviewer.yml", "request_token_budget: 1500\n"))
     api.inject(StatusFault(500, should_retry=False))
     _, partial = review(capsys, "--diff", diff, "--config", config)
-    pieces = len(api.requests)
+    pieces = len(review_requests(api.requests))
     assert pieces >= 3
     assert partial["not_reviewed"]
     _, whole = review(capsys, "--diff", diff, "--config", config)

@@ -104,8 +104,9 @@ def test_poll_seconds_must_be_a_positive_number(
 def test_a_batch_dry_run_is_priced_at_the_batch_discount(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    no_tools = tmp_path / "no-tools.yml"  # a batch sends no tool turns; compare like with like
-    no_tools.write_text("context: off\n", encoding="utf-8")
+    # a batch sends no tool turns and no verification pass; compare like with like
+    no_tools = tmp_path / "no-tools.yml"
+    no_tools.write_text("context: off\nverify: off\n", encoding="utf-8")
 
     def estimate(*extra: str) -> float:
         assert main(["review", "--diff", str(SAMPLE), "--dry-run", "--format", "json",

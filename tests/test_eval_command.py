@@ -98,8 +98,9 @@ def test_eval_scores_a_configuration_exactly_as_the_matching_rules_say(
     assert totals["f1"] == pytest.approx(2 * 2 / (4 + 3), abs=1e-4)
     assert totals["clean_false_positives"] == 1
     assert totals["missed"] == 1
-    assert config["usage"]["requests"] == 3  # one review per case, nothing cached between them
-    assert len(api.requests) == 3
+    # one review per case, nothing cached between them, and a verification request per finding
+    assert config["usage"]["requests"] == 3 + 4
+    assert len(api.requests) == 3 + 4
 
 
 def test_several_configurations_are_scored_side_by_side(

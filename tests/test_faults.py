@@ -51,7 +51,10 @@ from tests.fakes.messages_api import (
     ResetConnection,
     StatusFault,
     StreamError,
+    is_verification,
     markers_responder,
+    review_requests,
+    verification_requests,
 )
 from tests.fakes.request_format import added_lines_in_request
 
@@ -193,6 +196,8 @@ def clean(tmp_path_factory: pytest.TempPathFactory) -> Outcome:
     assert [text.count("=== FILE") for text in sent] == [1] * len(PATHS)
     assert {f["path"] for f in outcome.findings} == set(PATHS)
     assert len(outcome.findings) == 3 * len(PATHS)
+    # the verification pass (on by default) checks each of them once, after the review
+    assert len(verification_requests(server.requests)) == len(outcome.findings)
     return outcome
 
 
@@ -238,7 +243,13 @@ def review(tmp_path: Path) -> RunReview:
 
 
 def messages(server: MessagesAPI) -> list[RecordedRequest]:
-    return [r for r in server.requests if r.path == "/v1/messages"]
+    """The review's messages requests; the verification pass's are counted by ``verified``."""
+    return review_requests(r for r in server.requests if r.path == "/v1/messages")
+
+
+def verified(server: MessagesAPI) -> int:
+    """How many verification requests were sent: one per finding the model raised."""
+    return len(verification_requests(server.requests))
 
 
 def assert_nothing_lost_or_duplicated(outcome: Outcome, clean: Outcome) -> None:
@@ -270,7 +281,7 @@ def answer_for(path: str, reply: RawReply, *, times: int | None = None) -> Respo
     asked = [0]
 
     def respond(request: MessagesRequest) -> Reply:
-        if f"=== FILE {path} (" not in request.user_text:
+        if is_verification(request) or f"=== FILE {path} (" not in request.user_text:
             return MARKERS(request)
         with lock:
             asked[0] += 1
@@ -314,7 +325,7 @@ def test_a_transient_status_is_retried_and_loses_nothing(
     assert min_gap <= retry_gap(server, failed) < min_gap + 5.0
     # the failed attempt is not billed: only the answered requests count; and the retry
     # was the SDK's, not one of reviewer's own
-    assert outcome.usage["requests"] == len(PATHS)
+    assert outcome.usage["requests"] == len(PATHS) + verified(server)
     assert outcome.usage["retries"] == 0
 
 
@@ -371,7 +382,7 @@ def test_a_request_that_keeps_failing_is_reported_and_the_rest_complete(
     assert_nothing_lost_or_duplicated(outcome, clean)
     # the SDK's retries are not wrapped in a second loop: two attempts, no more
     assert len(messages(server)) == 2 + len(PATHS) - 1
-    assert outcome.usage["requests"] == len(PATHS) - 1
+    assert outcome.usage["requests"] == len(PATHS) - 1 + verified(server)
 
 
 # --------------------------------------------------------------------------- broken streams
@@ -488,7 +499,7 @@ def test_an_invalid_answer_is_asked_again_and_loses_nothing(
     assert_nothing_lost_or_duplicated(outcome, clean)
     assert len(messages(server)) == len(PATHS) + 1
     # both answers were billed, and the re-send is counted
-    assert outcome.usage["requests"] == len(PATHS) + 1
+    assert outcome.usage["requests"] == len(PATHS) + 1 + verified(server)
     assert outcome.usage["retries"] == 1
 
 
@@ -511,7 +522,7 @@ def test_an_answer_invalid_twice_is_reported_and_the_rest_complete(
     assert "(request id req_" in outcome.not_reviewed[PATHS[2]]
     assert_nothing_lost_or_duplicated(outcome, clean)
     assert len(messages(server)) == len(PATHS) + 1
-    assert outcome.usage["requests"] == len(PATHS) + 1
+    assert outcome.usage["requests"] == len(PATHS) + 1 + verified(server)
 
 
 def test_a_refusal_is_reported_and_not_asked_again(
@@ -529,7 +540,7 @@ def test_a_refusal_is_reported_and_not_asked_again(
     assert_nothing_lost_or_duplicated(outcome, clean)
     # the model answered, so the request was billed and is counted; a refusal is final
     assert len(messages(server)) == len(PATHS)
-    assert outcome.usage["requests"] == len(PATHS)
+    assert outcome.usage["requests"] == len(PATHS) + verified(server)
     assert outcome.usage["retries"] == 0
 
 
@@ -562,6 +573,8 @@ def test_once_the_retry_budget_is_spent_later_failures_are_not_retried(
     bad = RawReply("Looks good to me!")
 
     def respond(request: MessagesRequest) -> Reply:
+        if is_verification(request):
+            return MARKERS(request)
         if any(f"=== FILE {path} (" in request.user_text for path in spoiled):
             return bad
         return MARKERS(request)
@@ -610,7 +623,7 @@ def test_a_run_through_every_kind_of_fault_still_gives_the_full_review(
     # Reviewer re-sent two requests (the cut one, the invalid answer); both failed
     # attempts were billed. The SDK's three retries are its own, not counted here.
     assert outcome.usage["retries"] == 2
-    assert outcome.usage["requests"] == len(PATHS) + 2
+    assert outcome.usage["requests"] == len(PATHS) + 2 + verified(server)
     assert len(messages(server)) == len(PATHS) + 2 + 3
 
 

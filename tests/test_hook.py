@@ -23,7 +23,9 @@ from tests.fakes.messages_api import (
     FAKE_API_KEY,
     MessagesAPI,
     StatusFault,
+    asks_for_a_verdict,
     markers_responder,
+    review_requests,
 )
 from tests.fakes.request_format import added_lines_in_request
 
@@ -76,6 +78,7 @@ def test_pre_commit_try_repo_runs_the_hook_and_a_second_run_sends_nothing(
         assert "app.py:6 major security Possible hard-coded password" in first.stdout
         assert "app.py:2 minor maintainability Unresolved TODO" in first.stdout
         assert message_requests(log) == 1
+        assert message_requests(log, verifications=True) == 2  # one per finding
 
         second = try_repo()
         assert second.returncode == 1, second.stdout + second.stderr
@@ -83,6 +86,7 @@ def test_pre_commit_try_repo_runs_the_hook_and_a_second_run_sends_nothing(
         assert "0 requests" in second.stdout
         assert "1 hunk from the local cache" in second.stdout
         assert message_requests(log) == 1  # zero requests on the second run
+        assert message_requests(log, verifications=True) == 2  # cached findings: not again
         assert (user.path / ".git" / "reviewer" / STORE_NAME).is_file()
 
         # A laxer threshold, committed on its own: the staged change stays staged.
@@ -165,11 +169,17 @@ def bundled_setuptools_wheel() -> Path:
     return max(Path(BUNDLE_FOLDER).glob("setuptools-*.whl"), key=version)
 
 
-def message_requests(log: Path) -> int:
+def message_requests(log: Path, *, verifications: bool = False) -> int:
+    """The review's messages requests in the log (or, with ``verifications``, the
+    verification pass's, which checks each finding after the review)."""
     if not log.exists():
         return 0
-    lines = log.read_text(encoding="utf-8").splitlines()
-    return sum(1 for line in lines if json.loads(line)["path"] == "/v1/messages")
+    lines = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    return sum(
+        1
+        for line in lines
+        if line["path"] == "/v1/messages" and asks_for_a_verdict(line["body"]) == verifications
+    )
 
 
 class messages_api_process:
@@ -227,9 +237,10 @@ def hook(repo: GitRepo, *args: str) -> int:
 
 
 def sent(api: MessagesAPI) -> list[str]:
+    """The review requests answered (the verification pass's left out), in order."""
     return [
         r.body["messages"][0]["content"][0]["text"]
-        for r in api.requests
+        for r in review_requests(api.requests)
         if r.path == "/v1/messages" and r.status == 200
     ]
 

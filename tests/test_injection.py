@@ -42,6 +42,8 @@ from tests.fakes.messages_api import (
     MessagesRequest,
     RecordedRequest,
     Reply,
+    is_verification,
+    keep_verdict,
 )
 from tests.fakes.request_format import added_lines_in_request
 
@@ -252,6 +254,8 @@ def test_no_secret_is_sent_anywhere(hostile_diff: str) -> None:
 
 def adversarial(request: MessagesRequest) -> Reply:
     """Findings everywhere a confused or manipulated model might put them."""
+    if is_verification(request):
+        return keep_verdict()
     shown = list(added_lines_in_request(request.user_text))
     paths = sorted({ref.path for ref in shown})
     findings: list[JSONValue] = []
@@ -288,6 +292,8 @@ def adversarial(request: MessagesRequest) -> Reply:
 
 def echo(request: MessagesRequest) -> Reply:
     """Repeat all of the change the model was shown, in every free-text field."""
+    if is_verification(request):  # drops, so its echo (within max_tokens) is the reason
+        return {"decision": "drop", "confidence": 0.5, "reason": request.user_text[-3_000:]}
     seen = request.body["system"][1]["text"] + "\n" + request.user_text
     refs = list(added_lines_in_request(request.user_text))
     ref = refs[0]
@@ -344,5 +350,9 @@ def test_whatever_the_model_answers_inline_findings_are_on_commentable_lines(
 def test_the_model_cannot_echo_a_secret_it_never_saw(hostile_diff: str) -> None:
     run = review_with(hostile_diff, echo)
     published = render_json(run.review) + render_markdown(run.review)
+    assert run.review.filtered  # the verifier's echo is published as the reason
+    verifications = [r.body for r in run.sent if is_verification(r)]
+    assert verifications  # and what the verifier was shown held no secret either
+    assert not any(secret in json.dumps(verifications) for secret in SECRETS)
     assert "[REDACTED:aws-access-key]" in published  # the echo did come back
     assert not any(secret in published for secret in SECRETS)

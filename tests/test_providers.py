@@ -36,7 +36,10 @@ from tests.fakes.messages_api import (
     RecordedRequest,
     StreamError,
     eventstream_message,
+    is_verification,
     markers_responder,
+    review_requests,
+    verification_requests,
 )
 from tests.fakes.request_format import added_lines_in_request
 from tests.test_action_e2e import FIRST_PUSH, Harness, harness  # noqa: F401 - a fixture
@@ -51,6 +54,9 @@ VERTEX_STREAM_PATH = (
     "/v1/projects/review-bot-42/locations/us-east5/publishers/anthropic/models/"
     "claude-sonnet-5-5:streamRawPredict"
 )
+# The verification pass (on by default) asks verify_model, the small model, at the same provider.
+BEDROCK_VERIFY_PATH = "/model/anthropic.claude-haiku-5-5-v1:0/invoke-with-response-stream"
+VERTEX_VERIFY_PATH = VERTEX_STREAM_PATH.replace("claude-sonnet-5-5", "claude-haiku-5-5")
 # Everything that would point boto3 or google-auth at this machine's real credentials.
 CLOUD_VARIABLES = (
     "ANTHROPIC_API_KEY",
@@ -219,13 +225,11 @@ def test_review_through_bedrock_signs_streams_and_moves_the_model_into_the_path(
     )
     _, report = review_json(capsys, config)
     served = list(bedrock.requests)
-    assert len(served) >= 2  # the small budget spreads the diff over several requests
+    assert len(review_requests(served)) >= 2  # the small budget spreads the diff out
+    assert verification_requests(served)
     for request in served:
-        assert (request.provider, request.path, request.status) == (
-            "bedrock",
-            BEDROCK_STREAM_PATH,
-            200,
-        )
+        path = BEDROCK_VERIFY_PATH if is_verification(request) else BEDROCK_STREAM_PATH
+        assert (request.provider, request.path, request.status) == ("bedrock", path, 200)
         authorization = request.headers["authorization"]
         assert authorization.startswith(f"AWS4-HMAC-SHA256 Credential={AWS_ACCESS_KEY}/")
         assert "/us-west-2/bedrock/aws4_request" in authorization
@@ -244,7 +248,10 @@ def test_provider_model_id_overrides_the_catalogs_id(
         tmp_path, f"provider: bedrock\naws_region: us-east-1\nprovider_model_id: {custom}\n"
     )
     review_json(capsys, config)
-    assert {r.path for r in bedrock.requests} == {f"/model/{custom}/invoke-with-response-stream"}
+    paths = {r.path for r in review_requests(bedrock.requests)}
+    assert paths == {f"/model/{custom}/invoke-with-response-stream"}
+    # provider_model_id names the review model only: verify_model keeps its catalog id
+    assert {r.path for r in verification_requests(bedrock.requests)} == {BEDROCK_VERIFY_PATH}
 
 
 def test_a_bedrock_stream_exception_is_sent_again_then_reported(
@@ -317,12 +324,10 @@ def test_review_through_vertex_sends_the_token_and_the_model_in_the_path(
     )
     _, report = review_json(capsys, config)
     served = list(vertex.requests)
+    assert verification_requests(served)
     for request in served:
-        assert (request.provider, request.path, request.status) == (
-            "vertex",
-            VERTEX_STREAM_PATH,
-            200,
-        )
+        path = VERTEX_VERIFY_PATH if is_verification(request) else VERTEX_STREAM_PATH
+        assert (request.provider, request.path, request.status) == ("vertex", path, 200)
         assert request.headers["authorization"] == f"Bearer {FAKE_VERTEX_ACCESS_TOKEN}"
         assert "model" not in request.body
         assert request.body["stream"] is True
@@ -339,7 +344,8 @@ def test_vertex_location_from_the_sdks_variables(
     monkeypatch.setenv("ANTHROPIC_VERTEX_PROJECT_ID", "review-bot-42")
     monkeypatch.setenv("CLOUD_ML_REGION", "us-east5")
     review_json(capsys, write_config(tmp_path, "provider: vertex\n"))
-    assert {r.path for r in vertex.requests} == {VERTEX_STREAM_PATH}
+    assert {r.path for r in review_requests(vertex.requests)} == {VERTEX_STREAM_PATH}
+    assert {r.path for r in verification_requests(vertex.requests)} == {VERTEX_VERIFY_PATH}
 
 
 def test_a_refused_vertex_token_is_an_auth_failure(
@@ -375,7 +381,8 @@ def test_the_action_needs_no_anthropic_key_with_vertex(harness: Harness) -> None
         },
     )
     assert run.code == 0, run.stderr
-    assert {r.path for r in harness.model.requests} == {VERTEX_STREAM_PATH}
+    assert {r.path for r in review_requests(harness.model.requests)} == {VERTEX_STREAM_PATH}
+    assert {r.path for r in verification_requests(harness.model.requests)} == {VERTEX_VERIFY_PATH}
     [review] = harness.reviews()
     assert any("eval" in comment.body for comment in review.comments)
 
@@ -471,4 +478,8 @@ def test_hook_reviews_through_vertex_without_an_anthropic_key(
     assert code == 1  # the TODO (minor) reaches hook_fail_on: the model was asked
     assert "Unresolved TODO" in out.out
     assert "ANTHROPIC_API_KEY is not set" not in out.err
-    assert [r.provider for r in vertex.requests] == ["vertex"]
+    # the review, then the verification of its one finding
+    assert [(r.provider, is_verification(r)) for r in vertex.requests] == [
+        ("vertex", False),
+        ("vertex", True),
+    ]

@@ -15,7 +15,13 @@ import pytest
 
 from reviewer.cli import main
 from tests.conftest import GitRepo
-from tests.fakes.messages_api import FAKE_API_KEY, MessagesAPI, markers_responder
+from tests.fakes.messages_api import (
+    FAKE_API_KEY,
+    MessagesAPI,
+    markers_responder,
+    review_requests,
+    verification_requests,
+)
 from tests.fakes.request_format import added_lines_in_request
 
 AWS_KEY = "AKIA" + "Q3EGRJ7HB4NXK2LA"
@@ -74,9 +80,15 @@ def test_the_hook_report_quotes_the_redacted_form_from_a_cached_run_too(
         "settings.py", "".join(line[1:] + "\n" for line in leaky_diff().splitlines()[5:])
     )
     git_repo.stage("settings.py")
+    sent_after = []
     for _ in range(2):  # the second run is served from the review cache, not scanned again
         assert main(["hook", "--repo", str(git_repo.path)]) == 1  # a critical secret
         out = capsys.readouterr().out
         assert "[REDACTED:" in out
         assert not [secret for secret in SECRETS if secret in out]
-    assert len(api.requests) == 1
+        sent_after.append(len(api.requests))
+    assert len(review_requests(api.requests)) == 1
+    assert verification_requests(api.requests)  # the first run verified the model's findings
+    assert sent_after[1] == sent_after[0]  # the cached run sent nothing at all
+    sent = json.dumps([request.body for request in api.requests])
+    assert not [secret for secret in SECRETS if secret in sent]

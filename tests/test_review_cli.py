@@ -24,6 +24,8 @@ from tests.fakes.messages_api import (
     StatusFault,
     StreamError,
     markers_responder,
+    review_requests,
+    verification_requests,
 )
 from tests.fakes.request_format import added_lines_in_request
 
@@ -89,7 +91,9 @@ def test_every_request_after_the_first_reads_the_cache(
     no_tools = small_budget.with_name("no-tools.yml")
     no_tools.write_text(small_budget.read_text() + "context: off\n", encoding="utf-8")
     _, report = run_json(capsys, "--diff", str(SAMPLE), "--config", str(no_tools))
-    served = [r for r in api.requests if r.path == "/v1/messages"]
+    every = [r for r in api.requests if r.path == "/v1/messages"]
+    # the review's requests share its prefix; the verification pass's have their own
+    served = review_requests(every)
     assert len(served) >= 3
     assert served[0].cache is not None
     assert served[0].cache.cache_creation_input_tokens > 4096
@@ -97,12 +101,13 @@ def test_every_request_after_the_first_reads_the_cache(
         assert request.cache is not None
         assert request.cache.cache_read_input_tokens >= served[0].cache.cache_creation_input_tokens
     usage = report["usage"]
-    assert usage["requests"] == len(served)
+    assert verification_requests(every)
+    assert usage["requests"] == len(every)
     assert usage["cache_read_input_tokens"] == sum(
-        r.cache.cache_read_input_tokens for r in served if r.cache
+        r.cache.cache_read_input_tokens for r in every if r.cache
     )
     assert usage["cache_creation_input_tokens"] == sum(
-        r.cache.cache_creation_input_tokens for r in served if r.cache
+        r.cache.cache_creation_input_tokens for r in every if r.cache
     )
     assert usage["cost_usd"] > 0
 
@@ -146,7 +151,9 @@ def test_overloaded_then_success_is_retried_by_the_sdk(
     api.inject(StatusFault(529, retry_after_ms=5), StatusFault(429, retry_after_ms=5))
     code, report = run_json(capsys, "--diff", str(SAMPLE))
     assert code == 0
-    assert [r.status for r in api.requests] == [529, 429, 200]
+    assert [r.status for r in review_requests(api.requests)] == [529, 429, 200]
+    # then one verification request per finding the model raised in the sample
+    assert [r.status for r in verification_requests(api.requests)] == [200] * 2
     assert report["not_reviewed"] == []
 
 

@@ -309,8 +309,42 @@ Responder: TypeAlias = Callable[[MessagesRequest], Reply]
 
 
 def no_findings(request: MessagesRequest) -> Reply:
-    """The default responder: a clean review in the shape of reviewer.schema."""
+    """The default responder: a clean review in the shape of reviewer.schema
+    (and keep for a verification request)."""
+    if is_verification(request):
+        return keep_verdict()
     return {"summary": "No issues found.", "findings": []}
+
+
+def is_verification(request: MessagesRequest | RecordedRequest) -> bool:
+    """A request of the verification pass (see ``asks_for_a_verdict``)."""
+    return asks_for_a_verdict(request.body)
+
+
+def asks_for_a_verdict(body: object) -> bool:
+    """The body's answer schema is reviewer.verify's VERDICT_SCHEMA (a ``decision``),
+    not the review's findings; ``body`` is a request's JSON, as logged too."""
+    if not isinstance(body, Mapping):
+        return False
+    output_config = body.get("output_config")
+    output_format = output_config.get("format") if isinstance(output_config, Mapping) else None
+    schema = output_format.get("schema") if isinstance(output_format, Mapping) else None
+    properties = schema.get("properties") if isinstance(schema, Mapping) else None
+    return isinstance(properties, Mapping) and "decision" in properties
+
+
+def keep_verdict(reason: str = "The problem is real.") -> Reply:
+    """A verification answer that keeps the finding (reviewer.verify.VERDICT_SCHEMA)."""
+    return {"decision": "keep", "confidence": 0.9, "reason": reason}
+
+
+def review_requests(requests: Iterable[RecordedRequest]) -> list[RecordedRequest]:
+    """The requests of the review itself: everything but the verification pass's."""
+    return [request for request in requests if not is_verification(request)]
+
+
+def verification_requests(requests: Iterable[RecordedRequest]) -> list[RecordedRequest]:
+    return [request for request in requests if is_verification(request)]
 
 
 # --------------------------------------------------------------------------- faults
@@ -1951,7 +1985,7 @@ class MarkersResponder:
     ``extract`` reads the user turns' text and says which lines are candidates
     (default: the added lines of any unified diff in it), so the fake does not
     depend on how the prompt lays the diff out. The answer has the shape of
-    reviewer.schema.FINDINGS_SCHEMA.
+    reviewer.schema.FINDINGS_SCHEMA. A verification request is answered keep.
     """
 
     def __init__(
@@ -1963,6 +1997,8 @@ class MarkersResponder:
         self._markers = tuple(markers)
 
     def __call__(self, request: MessagesRequest) -> Reply:
+        if is_verification(request):
+            return keep_verdict()
         findings: list[JSONValue] = []
         seen: set[tuple[str, int, str, str]] = set()
         for ref in self._extract(request.user_text):
