@@ -11,9 +11,10 @@ assumptions (real runs report what was billed, tool turns included):
   definitions and the tools note join the cached prefix.
 - **Verification.** ``EXPECTED_FINDINGS_PER_REQUEST`` findings per request reach
   ``verify_min_severity``; each is one request to ``verify_model`` of the verification
-  prompt, the tool definitions and ``VERIFY_BODY_TOKENS`` of finding and code, billed
-  uncached (the prefix is below the documented cache minimum), answering in
-  ``VERIFY_OUTPUT_TOKENS``, with no tool turn.
+  prompt (which carries the rubric, so it is above the cache minimum), the tool
+  definitions and ``VERIFY_BODY_TOKENS`` of finding and code, answering in
+  ``VERIFY_OUTPUT_TOKENS``, with no tool turn. The first writes the prefix to the cache
+  (1.25x), the others read it (0.1x).
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def estimate(
             cost += _tool_turns_cost(model, prefix_tokens, body, per_request, config)
     verifications = EXPECTED_FINDINGS_PER_REQUEST * len(request_bodies) if config.verify else 0
     if verifications:
-        cost += verifications * _verification_cost(config)
+        cost += _verification_cost(config, verifications)
     return ContextEstimate(turns, verifications, cost)
 
 
@@ -82,14 +83,15 @@ def _tool_turns_cost(
     return cost
 
 
-def _verification_cost(config: Config) -> float:
+def _verification_cost(config: Config, verifications: int) -> float:
     from reviewer.verify import system_prompt
 
     verifier = model_info(config.verify_model)
-    prompt_tokens = (
-        prompt.estimate_tokens(system_prompt()) + tool_definition_tokens() + VERIFY_BODY_TOKENS
-    )
-    return (
-        prompt_tokens * verifier.input_usd_per_mtok
-        + VERIFY_OUTPUT_TOKENS * verifier.output_usd_per_mtok
-    ) / 1_000_000
+    prefix = prompt.estimate_tokens(system_prompt()) + tool_definition_tokens()
+    cached = prefix >= verifier.min_cacheable_tokens
+    first = CACHE_WRITE_MULTIPLIER if cached else 1.0
+    rest = CACHE_READ_MULTIPLIER if cached else 1.0
+    prefix_tokens = prefix * (first + rest * (verifications - 1))
+    per_request = VERIFY_BODY_TOKENS * verifier.input_usd_per_mtok
+    per_request += VERIFY_OUTPUT_TOKENS * verifier.output_usd_per_mtok
+    return (prefix_tokens * verifier.input_usd_per_mtok + verifications * per_request) / 1e6

@@ -106,7 +106,19 @@ class _Candidate:
 
 @cache
 def system_prompt() -> str:
-    return prompt.render_template(VERIFY_TEMPLATE)
+    """The verification instructions, then the reviewer's own rubric for reference.
+
+    The rubric defines the severities and categories the findings use, and it makes the
+    prefix long enough to be cached (the minimum we plan for is 4,096 tokens): every
+    verification request after the first of a run reads it instead of paying for it.
+    """
+    return (
+        f"{prompt.render_template(VERIFY_TEMPLATE).rstrip()}\n\n"
+        "# For reference: the rubric the reviewer worked to\n\n"
+        "Everything below is the reviewer's brief, not your task: it defines the severities "
+        "and categories a finding uses, and what the reviewer was asked to look for.\n\n"
+        f"{prompt.system_prompt()}"
+    )
 
 
 def candidates(results: Sequence[ModelResult], config: Config) -> list[_Candidate]:

@@ -91,3 +91,27 @@ def test_one_verification_request_per_model_finding_at_or_above_the_severity(
     assert {r.body["model"] for r in verification_requests(api.requests)} <= {"claude-haiku-5-5"}
     assert report["usage"]["requests"] == 1 + len(verified)
     assert report["filtered"] == []  # the fake's verifier keeps every finding
+
+
+def test_verification_requests_after_the_first_read_their_prefix_from_the_cache(
+    api: MessagesAPI, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    diff = tmp_path / "change.diff"
+    diff.write_text(DIFF, encoding="utf-8")
+    config = tmp_path / "reviewer.yml"
+    config.write_text("concurrency: 1\n", encoding="utf-8")  # one after another: no race
+    assert main(["review", "--diff", str(diff), "--format", "json", "--config", str(config)]) == 0
+    capsys.readouterr()
+    checks = [r for r in verification_requests(api.requests) if r.cache is not None]
+    assert len(checks) == 2
+    first, second = (r.cache for r in checks)
+    assert first is not None
+    assert second is not None
+    # The verification prompt carries the rubric: above the 4,096-token cache minimum.
+    assert first.cache_creation_input_tokens > 4096
+    # The second reads the shared prefix the first wrote; it writes only its own finding
+    # (each request's newest message is a breakpoint, for the tool turns).
+    assert second.cache_read_input_tokens > 4096
+    shared = first.cache_creation_input_tokens - second.cache_creation_input_tokens
+    assert second.cache_read_input_tokens >= shared - 64  # the bodies differ in length a little
+    assert second.cache_creation_input_tokens < 1_000
