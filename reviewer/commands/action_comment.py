@@ -20,7 +20,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from reviewer.commands.action import ReviewRun, action_config, github_settings
+from reviewer.commands.action_review import ReviewRun, action_config, github_settings
 from reviewer.commands.common import make_model_client
 from reviewer.config import Config
 from reviewer.diff import Diff, Hunk

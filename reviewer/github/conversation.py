@@ -1,7 +1,7 @@
 """What people did with the bot's comments, and what a new run does about it.
 
 Pure decisions over the review threads (``threads``) and finding keys
-(``identity``); ``commands/action.py`` reads and writes through ``api``.
+(``identity``); ``commands/action_review.py`` and ``commands/action_comment.py`` read and write through ``api``.
 
 * **Raised**: each of the bot's earlier findings — an inline thread whose first
   comment carries the bot's finding marker (believed only from a bot account or
