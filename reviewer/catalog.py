@@ -1,7 +1,7 @@
 """The one table of models: ids, prices and caching limits.
 
-Prices are list prices in USD per million tokens, from ../shared/API-NOTES.md
-(the public pricing page as of anthropic 2.10). Cache writes with the default
+Prices are list prices in USD per million tokens, from Anthropic's public pricing
+page (as of anthropic 2.10). Cache writes with the default
 5-minute TTL cost 1.25x the input price and cache reads 0.1x. A model keeps its
 prices whichever provider serves it; each provider has its own id for it.
 """

@@ -20,8 +20,9 @@ import os
 import posixpath
 import re
 import subprocess
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Literal, TypeAlias
 
@@ -68,12 +69,20 @@ class GrepResult:
 class GitTree:
     """One tree of one repository; build it with ``at_commit``, ``index`` or ``worktree``."""
 
-    def __init__(self, repo: Path, kind: TreeKind, rev: str | None, entries: Sequence[Entry]):
+    def __init__(
+        self, repo: Path, kind: TreeKind, rev: str | None, listing: Callable[[], Sequence[Entry]]
+    ):
         self.repo = repo
         self.kind = kind
         self.rev = rev  # the commit id for "commit"
-        self._entries = {entry.path: entry for entry in entries}
+        self._listing = listing
         self._real_root = os.path.realpath(repo)
+
+    @cached_property
+    def _entries(self) -> dict[str, Entry]:
+        # Listed on first use, not when built: a hook run that the review cache serves whole
+        # never asks, and a large repository's listing costs a git call and its parse.
+        return {entry.path: entry for entry in self._listing()}
 
     # ---- construction
 
@@ -82,38 +91,47 @@ class GitTree:
         """The tree of commit ``rev`` (any revision git resolves), read from the object store."""
         oid = _git(repo, "rev-parse", "--verify", "--end-of-options", f"{rev}^{{commit}}")
         commit = oid.decode().strip()
-        listing = _git(repo, "ls-tree", "-r", "-z", "--full-tree", commit)
-        entries = []
-        for record in _records(listing):
-            meta, _, path = record.partition("\t")
-            mode, kind, blob = meta.split(" ")
-            if kind == "blob":
-                entries.append(Entry(path, mode, blob))
-        return cls(repo, "commit", commit, entries)
+
+        def listing() -> list[Entry]:
+            entries = []
+            for record in _records(_git(repo, "ls-tree", "-r", "-z", "--full-tree", commit)):
+                meta, _, path = record.partition("\t")
+                mode, kind, blob = meta.split(" ")
+                if kind == "blob":
+                    entries.append(Entry(path, mode, blob))
+            return entries
+
+        return cls(repo, "commit", commit, listing)
 
     @classmethod
     def index(cls, repo: Path) -> GitTree:
         """What is staged: the index's stage-0 entries (a conflicted path has none)."""
-        listing = _git(repo, "ls-files", "-s", "-z")
-        entries = []
-        for record in _records(listing):
-            meta, _, path = record.partition("\t")
-            mode, blob, stage = meta.split(" ")
-            if stage == "0" and mode != _SUBMODULE_MODE:
-                entries.append(Entry(path, mode, blob))
-        return cls(repo, "index", None, entries)
+
+        def listing() -> list[Entry]:
+            entries = []
+            for record in _records(_git(repo, "ls-files", "-s", "-z")):
+                meta, _, path = record.partition("\t")
+                mode, blob, stage = meta.split(" ")
+                if stage == "0" and mode != _SUBMODULE_MODE:
+                    entries.append(Entry(path, mode, blob))
+            return entries
+
+        return cls(repo, "index", None, listing)
 
     @classmethod
     def worktree(cls, repo: Path) -> GitTree:
         """The tracked files as they are on disk now (deleted ones are left out)."""
-        listing = _git(repo, "ls-files", "-s", "-z")
-        entries = []
-        for record in _records(listing):
-            meta, _, path = record.partition("\t")
-            mode = meta.split(" ")[0]
-            if mode != _SUBMODULE_MODE and os.path.lexists(repo / path):
-                entries.append(Entry(path, mode, None))
-        return cls(repo, "worktree", None, entries)
+
+        def listing() -> list[Entry]:
+            entries = []
+            for record in _records(_git(repo, "ls-files", "-s", "-z")):
+                meta, _, path = record.partition("\t")
+                mode = meta.split(" ")[0]
+                if mode != _SUBMODULE_MODE and os.path.lexists(repo / path):
+                    entries.append(Entry(path, mode, None))
+            return entries
+
+        return cls(repo, "worktree", None, listing)
 
     # ---- what the tools use
 

@@ -102,8 +102,10 @@ class KingfisherEngine:
     def hits(self, text: str) -> list[Hit]:
         try:
             scanner = self.scanner()
-        except Exception:  # noqa: BLE001 - a broken native install must not stop the scan
-            return []  # our own layers still run
+        except (ImportError, OSError, RuntimeError):
+            # What a native library that cannot load raises (a missing symbol, a CPU
+            # vectorscan does not support): our own layers still run on this text.
+            return []
         return self._rule_hits(scanner, text)
 
     def _rule_hits(self, scanner: Scanner, text: str) -> list[Hit]:
